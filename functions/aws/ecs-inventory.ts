@@ -1,0 +1,135 @@
+/** The services to consider: every cluster's (ListClusters → ListServices → DescribeServices), or the tagged ones. */
+import {
+  DescribeServicesCommand,
+  type ECSClient,
+  paginateListClusters,
+  paginateListServices,
+  type Service as EcsService,
+} from '@aws-sdk/client-ecs';
+import {
+  paginateGetResources,
+  type ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
+import { parseArn } from '../core/arn.ts';
+import { OPT_TAG_KEY, type Service } from '../core/plan.ts';
+import type { Inventory } from '../core/ports.ts';
+
+/** DescribeServices takes at most 10 services a call. */
+export const DESCRIBE_BATCH = 10;
+/** ListServices answers 10 a page unless asked for its maximum, 100. */
+export const LIST_PAGE = 100;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}
+
+/** `arn:aws:ecs:R:A:service/CLUSTER/NAME` → CLUSTER; null for the old short format (`service/NAME`). */
+export function clusterNameOfService(serviceArn: string): string | null {
+  const parts = parseArn(serviceArn)?.resource.split('/') ?? [];
+  return parts.length === 3 && parts[0] === 'service' ? (parts[1] ?? null) : null;
+}
+
+function clusterNameOf(clusterArn: string): string {
+  return clusterArn.slice(clusterArn.lastIndexOf('/') + 1);
+}
+
+function toService(described: EcsService, clusterArn: string): Service | null {
+  if (described.status !== 'ACTIVE' || !described.serviceArn || !described.taskDefinition) return null;
+  const tags: Record<string, string> = {};
+  for (const tag of described.tags ?? []) if (tag.key !== undefined) tags[tag.key] = tag.value ?? '';
+  return {
+    serviceArn: described.serviceArn,
+    serviceName: described.serviceName ?? described.serviceArn.slice(described.serviceArn.lastIndexOf('/') + 1),
+    clusterArn: described.clusterArn ?? clusterArn,
+    taskDefinitionArn: described.taskDefinition,
+    desiredCount: described.desiredCount ?? 0,
+    deploymentController: described.deploymentController?.type ?? 'ECS',
+    tags,
+  };
+}
+
+/** Describes the services of one cluster, 10 a call, the calls of one list page in parallel. */
+async function describe(ecs: ECSClient, cluster: string, serviceArns: readonly string[]): Promise<Service[]> {
+  const answers = await Promise.all(
+    chunks(serviceArns, DESCRIBE_BATCH).map((batch) =>
+      ecs.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] })),
+    ),
+  );
+  return answers.flatMap((answer) =>
+    (answer.services ?? []).flatMap((described) => toService(described, cluster) ?? []),
+  );
+}
+
+/** Every ACTIVE service of every cluster in the client's account and Region. */
+export class ClusterInventory implements Inventory {
+  #clusters = 0;
+  constructor(private readonly ecs: ECSClient) {}
+
+  get clustersScanned(): number {
+    return this.#clusters;
+  }
+
+  async *services(): AsyncIterable<Service> {
+    this.#clusters = 0;
+    for await (const page of paginateListClusters({ client: this.ecs, pageSize: 100 }, {})) {
+      for (const clusterArn of page.clusterArns ?? []) {
+        this.#clusters += 1;
+        yield* this.#servicesOf(clusterArn);
+      }
+    }
+  }
+
+  async *#servicesOf(clusterArn: string): AsyncIterable<Service> {
+    const clusterName = clusterNameOf(clusterArn);
+    const pages = paginateListServices({ client: this.ecs, pageSize: LIST_PAGE }, { cluster: clusterArn });
+    for await (const page of pages) {
+      // A service ARN names its cluster; keeping only this cluster's guards against an answer that
+      // mixes clusters (moto matches cluster names by substring) and never costs a call.
+      const arns = (page.serviceArns ?? []).filter((arn) => {
+        const cluster = clusterNameOfService(arn);
+        return cluster === null || cluster === clusterName;
+      });
+      if (arns.length > 0) yield* await describe(this.ecs, clusterArn, arns);
+    }
+  }
+}
+
+/** Only the services tagged `rotation-redeploy=on`, found with the tagging API instead of listing clusters. */
+export class TaggedInventory implements Inventory {
+  #clusters = 0;
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly tagging: ResourceGroupsTaggingAPIClient,
+    /** Called for a tagged service in the short ARN format, whose cluster cannot be told. */
+    private readonly onUnplaceable: (serviceArn: string) => void = () => {},
+  ) {}
+
+  get clustersScanned(): number {
+    return this.#clusters;
+  }
+
+  async *services(): AsyncIterable<Service> {
+    const byCluster = new Map<string, string[]>();
+    const pages = paginateGetResources(
+      { client: this.tagging, pageSize: 100 },
+      { ResourceTypeFilters: ['ecs:service'], TagFilters: [{ Key: OPT_TAG_KEY, Values: ['on'] }] },
+    );
+    for await (const page of pages) {
+      for (const mapping of page.ResourceTagMappingList ?? []) {
+        const arn = mapping.ResourceARN;
+        if (arn === undefined) continue;
+        const cluster = clusterNameOfService(arn);
+        if (cluster === null) {
+          this.onUnplaceable(arn);
+          continue;
+        }
+        byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), arn]);
+      }
+    }
+    // Grouping every page first makes the fewest DescribeServices calls: ceil(n / 10) per cluster.
+    this.#clusters = byCluster.size;
+    for (const [cluster, arns] of byCluster) yield* await describe(this.ecs, cluster, arns);
+  }
+}

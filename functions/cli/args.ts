@@ -1,0 +1,89 @@
+/** Pure argument parsing for the operator CLI: argv → a command, or a UsageError saying what was wrong. */
+import { DEFAULT_SETTINGS, parseConcurrency, parseSelection, type SelectionMode } from '../config.ts';
+
+export class UsageError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+export interface CommonOptions {
+  readonly json: boolean;
+  readonly selection: SelectionMode;
+  readonly concurrency: number;
+  readonly region: string | undefined;
+}
+
+export type Command =
+  | ({ readonly name: 'plan' | 'run'; readonly eventFile: string } & CommonOptions)
+  | ({ readonly name: 'who-uses'; readonly query: string } & CommonOptions)
+  | { readonly name: 'help' };
+
+export const USAGE = `Usage: rotation-redeploy <command> [options]
+
+Commands:
+  plan --event FILE        What this change would redeploy (a dry run: never calls UpdateService)
+  run --event FILE         Redeploy every service whose current task definition uses the changed value
+  who-uses ARN_OR_NAME     Every service whose current task definition references a secret or parameter
+  help                     This text
+
+Options:
+  --event FILE             An EventBridge event as JSON (a file, or - for standard input); see events/
+  --json                   Print exactly the report JSON on stdout
+  --selection all|tagged   all: every service of every cluster (default); tagged: services tagged rotation-redeploy=on
+  --concurrency N          Task definition reads and redeploys in flight (1-50, default ${DEFAULT_SETTINGS.concurrency})
+  --region REGION          The Region to scan (default: the SDK's, from AWS_REGION or the profile)
+
+AWS access uses the SDK's standard configuration: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...
+Exit codes: 0 done (ignored events too); 1 at least one service failed; 2 refused input.`;
+
+const VALUE_FLAGS = new Set(['--event', '--selection', '--concurrency', '--region']);
+const BOOLEAN_FLAGS = new Set(['--json']);
+
+export function parseArgs(argv: readonly string[]): Command {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
+  if (name !== 'plan' && name !== 'run' && name !== 'who-uses') {
+    throw new UsageError(`unknown command "${name}": expected plan, run, who-uses or help`);
+  }
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  const positional: string[] = [];
+  for (let index = 0; index < rest.length; index += 1) {
+    const argument = rest[index] ?? '';
+    const [flag = '', inline] = argument.startsWith('--') ? argument.split(/=(.*)/s, 2) : [argument];
+    if (flag === '--help' || flag === '-h') return { name: 'help' };
+    if (VALUE_FLAGS.has(flag)) {
+      const value = inline ?? rest[++index];
+      if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`);
+      values.set(flag, value);
+    } else if (BOOLEAN_FLAGS.has(flag)) {
+      if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
+      flags.add(flag);
+    } else if (argument.startsWith('--')) {
+      throw new UsageError(`unknown option "${flag}"`);
+    } else {
+      positional.push(argument);
+    }
+  }
+  const common: CommonOptions = {
+    json: flags.has('--json'),
+    selection: values.has('--selection')
+      ? parseSelection('--selection', values.get('--selection') ?? '')
+      : DEFAULT_SETTINGS.selection,
+    concurrency: values.has('--concurrency')
+      ? parseConcurrency('--concurrency', values.get('--concurrency') ?? '')
+      : DEFAULT_SETTINGS.concurrency,
+    region: values.get('--region'),
+  };
+  if (name === 'who-uses') {
+    if (values.has('--event')) throw new UsageError('who-uses takes a secret or parameter, not --event');
+    if (positional.length !== 1) throw new UsageError('who-uses needs exactly one secret or parameter ARN or name');
+    return { name, query: positional[0] ?? '', ...common };
+  }
+  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+  const eventFile = values.get('--event');
+  if (eventFile === undefined) throw new UsageError(`${name} needs --event FILE (an EventBridge event as JSON)`);
+  return { name, eventFile, ...common };
+}

@@ -1,0 +1,101 @@
+/** The CLI's outermost layer: the only place that reads files, prints and picks exit codes. */
+import { readFile } from 'node:fs/promises';
+import { createAwsClients } from '../aws/clients.ts';
+import { parseEventJson } from '../core/change.ts';
+import { ConfigurationError, InvalidEventError, InvalidQueryError } from '../core/errors.ts';
+import { itemsNamedBy } from '../core/reference.ts';
+import type { Report } from '../core/report.ts';
+import { portsFromAws } from '../ports-from-aws.ts';
+import { redeployForChange, whoUses } from '../redeploy.ts';
+import { type Command, parseArgs, USAGE, UsageError } from './args.ts';
+import { renderReport, renderWhoUses } from './render.ts';
+
+export const EXIT = { done: 0, failed: 1, refused: 2 } as const;
+
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Progress lines; only on a terminal. */
+  readonly progress: (text: string) => void;
+  readonly readText: (file: string) => Promise<string>;
+}
+
+const processIo: Io = {
+  stdout: (text) => process.stdout.write(`${text}\n`),
+  stderr: (text) => process.stderr.write(`${text}\n`),
+  progress: (text) => {
+    if (process.stderr.isTTY) process.stderr.write(`${text}\n`);
+  },
+  readText: (file) => (file === '-' ? readStdin() : readFile(file, 'utf8')),
+};
+
+async function readStdin(): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of process.stdin) parts.push(part as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+const REFUSALS = [UsageError, ConfigurationError, InvalidEventError, InvalidQueryError];
+
+async function execute(command: Exclude<Command, { name: 'help' }>, io: Io): Promise<number> {
+  const clients = createAwsClients(command.region);
+  const ports = portsFromAws(clients, command, (serviceArn) =>
+    io.stderr(`warning: ${serviceArn} is in the short ARN format; its cluster cannot be told, so it is skipped`),
+  );
+  if (command.name === 'who-uses') {
+    const region = await clients.ecs.config.region();
+    const items = itemsNamedBy(command.query, { partition: partitionOf(region), region });
+    if (items.length === 0) {
+      throw new InvalidQueryError(
+        `"${command.query}" is neither a Secrets Manager or SSM parameter ARN nor a secret or parameter name`,
+      );
+    }
+    io.progress(`Scanning ${command.selection === 'tagged' ? 'tagged services' : 'every cluster'} in ${region}...`);
+    const report = await whoUses(command.query, items, ports, command.concurrency);
+    io.stdout(command.json ? JSON.stringify(report, null, 2) : renderWhoUses(report));
+    return report.unreadable.length > 0 ? EXIT.failed : EXIT.done;
+  }
+  let text: string;
+  try {
+    text = await io.readText(command.eventFile);
+  } catch (error) {
+    throw new UsageError(`cannot read the event file "${command.eventFile}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const parsed = parseEventJson(text);
+  if (parsed.ignored === null) io.progress(`Finding the services that use ${parsed.change.arn}...`);
+  const report: Report = await redeployForChange(parsed, ports, {
+    dryRun: command.name === 'plan',
+    concurrency: command.concurrency,
+  });
+  io.stdout(command.json ? JSON.stringify(report, null, 2) : renderReport(report));
+  return report.summary.failed > 0 ? EXIT.failed : EXIT.done;
+}
+
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  try {
+    const command = parseArgs(argv);
+    if (command.name === 'help') {
+      io.stdout(USAGE);
+      return EXIT.done;
+    }
+    return await execute(command, io);
+  } catch (error) {
+    if (REFUSALS.some((kind) => error instanceof kind)) {
+      io.stderr(`rotation-redeploy: ${(error as Error).message}`);
+      return EXIT.refused;
+    }
+    // AWS or network trouble: the scan could not finish, so nothing can be promised about any service.
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`rotation-redeploy: the scan did not finish (${name}: ${message})`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,90 @@
+/** Reports as a person reads them: a table and a summary. Pure: returns text, prints nothing. */
+import type { Report } from '../core/report.ts';
+import type { WhoUsesReport } from '../redeploy.ts';
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+function clusterName(clusterArn: string): string {
+  return clusterArn.slice(clusterArn.lastIndexOf('/') + 1);
+}
+
+function references(list: readonly { container: string; field: string; valueFrom: string }[]): string {
+  return list.map((reference) => `${reference.container}.${reference.field}=${reference.valueFrom}`).join(', ');
+}
+
+function scannedLine(scanned: Report['scanned'], durationMs: number): string {
+  return `Scanned ${scanned.clusters} clusters, ${scanned.services} services, ${scanned.taskDefinitions} task definitions in ${durationMs} ms.`;
+}
+
+export function renderReport(report: Report): string {
+  const { change } = report;
+  const label = change.label === null ? '' : `, label ${change.label}`;
+  const version = change.versionId === null ? '' : `, version ${change.versionId}`;
+  const lines = [
+    `Change: ${change.kind} ${change.name} (${change.trigger}${label}${version})`,
+    `        ${change.arn}`,
+  ];
+  if (report.ignored !== null) {
+    lines.push(`Ignored: ${report.ignored}. Nothing a task reads changed; no service was looked at.`);
+    return lines.join('\n');
+  }
+  if (report.dryRun) lines.push('Dry run: no service was redeployed.');
+  lines.push('');
+  if (report.services.length === 0) {
+    lines.push('No service references this item.');
+  } else {
+    lines.push(
+      table(
+        ['SERVICE', 'CLUSTER', 'ACTION', 'REASON', 'DEPLOYMENT', 'REFERENCES'],
+        report.services.map((service) => [
+          service.serviceName,
+          clusterName(service.clusterArn),
+          service.action,
+          service.reason ?? '',
+          service.deploymentId ?? '',
+          references(service.references),
+        ]),
+      ),
+    );
+  }
+  const { summary } = report;
+  const done = report.dryRun ? `${summary.wouldRedeploy} would redeploy` : `${summary.redeployed} redeployed`;
+  lines.push(
+    '',
+    `Summary: ${summary.matched} services use it: ${done}, ${summary.skipped} skipped, ${summary.failed} failed.`,
+    scannedLine(report.scanned, report.durationMs),
+  );
+  return lines.join('\n');
+}
+
+export function renderWhoUses(report: WhoUsesReport): string {
+  const lines: string[] = [];
+  if (report.services.length === 0) {
+    lines.push(`No service's current task definition references ${report.query}.`);
+  } else {
+    lines.push(
+      table(
+        ['SERVICE', 'CLUSTER', 'TASK DEFINITION', 'REFERENCES'],
+        report.services.map((service) => [
+          service.serviceName,
+          clusterName(service.clusterArn),
+          service.taskDefinitionArn.slice(service.taskDefinitionArn.lastIndexOf('/') + 1),
+          references(service.references),
+        ]),
+      ),
+    );
+  }
+  for (const unreadable of report.unreadable) {
+    lines.push(`Unknown: ${unreadable.serviceArn}: ${unreadable.reason}`);
+  }
+  lines.push('', `${report.services.length} services use ${report.query}.`, scannedLine(report.scanned, report.durationMs));
+  return lines.join('\n');
+}

@@ -1,0 +1,49 @@
+/** One decision per service that references the changed item: redeploy it, or skip it and say why. */
+import type { Change } from './change.ts';
+import { type Reference, refersTo, unchangedReason } from './reference.ts';
+
+/** What the tool knows about an ECS service; the inventory adapters fill it from DescribeServices. */
+export interface Service {
+  readonly serviceArn: string;
+  readonly serviceName: string;
+  readonly clusterArn: string;
+  readonly taskDefinitionArn: string;
+  readonly desiredCount: number;
+  /** `ECS` (also when ECS reports none), `CODE_DEPLOY` or `EXTERNAL`. */
+  readonly deploymentController: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Why a service that references the changed item is not redeployed. */
+export type SkipReason = 'opted-out' | 'deployment-controller' | 'scaled-to-zero' | 'pinned-version' | 'stage-not-moved';
+
+/** The service tag that opts a service in (selection mode `tagged`) or out (`off`). */
+export const OPT_TAG_KEY = 'rotation-redeploy';
+
+export type Decision =
+  | { readonly service: Service; readonly references: readonly Reference[]; readonly action: 'redeploy' }
+  | {
+      readonly service: Service;
+      readonly references: readonly Reference[];
+      readonly action: 'skip';
+      readonly reason: SkipReason;
+    };
+
+/** The references of a service that name the changed item; empty when the service does not use it. */
+export function matchingReferences(change: Change, references: readonly Reference[]): Reference[] {
+  return references.filter((reference) => refersTo(reference, change.item));
+}
+
+/**
+ * Decides for one service whose task definition references the changed item. Precedence follows the
+ * operator's intent first (opt-out), then what ECS can do, then whether the value read changed.
+ */
+export function decide(change: Change, service: Service, references: readonly Reference[]): Decision {
+  const skip = (reason: SkipReason): Decision => ({ service, references, action: 'skip', reason });
+  if (service.tags[OPT_TAG_KEY]?.toLowerCase() === 'off') return skip('opted-out');
+  if (service.deploymentController !== 'ECS') return skip('deployment-controller');
+  if (service.desiredCount === 0) return skip('scaled-to-zero');
+  const reasons = references.map((reference) => unchangedReason(reference, change));
+  if (reasons.includes(null)) return { service, references, action: 'redeploy' };
+  return skip(reasons.every((reason) => reason === 'pinned-version') ? 'pinned-version' : 'stage-not-moved');
+}

@@ -1,0 +1,257 @@
+/**
+ * What a task definition references, and whether a change reaches it. The ECS reference rules live
+ * here and nowhere else: the plan, the handlers and the CLI's `who-uses` all ask this module.
+ */
+import { isSuffixedSecretId, normaliseParameterName, parseArn, splitSecretId } from './arn.ts';
+
+/** Where in a task definition a reference sits. */
+export type ReferenceField = 'secrets' | 'secretOptions' | 'repositoryCredentials' | 'fsxCredentials';
+
+/** A secret or parameter, as a reference names it or a change reports it. */
+export type Item =
+  | {
+      readonly kind: 'secretsmanager';
+      readonly partition: string;
+      readonly region: string;
+      /** null: any account (a CLI query by bare name). */
+      readonly account: string | null;
+      /** The secret's name, without the six-character suffix. */
+      readonly name: string;
+      /** The suffix of the full ARN, when known. */
+      readonly suffix: string | null;
+    }
+  | {
+      readonly kind: 'ssm';
+      readonly partition: string;
+      readonly region: string;
+      readonly account: string | null;
+      /** Normalised: no leading slash. */
+      readonly name: string;
+    };
+
+export interface Reference {
+  /** Container name, or `volume:NAME` for an FSx for Windows File Server volume. */
+  readonly container: string;
+  readonly field: ReferenceField;
+  readonly valueFrom: string;
+  /** The secret id as written (`name-AbCdEf` or `name`) for Secrets Manager; the normalised name for SSM. */
+  readonly kind: 'secretsmanager' | 'ssm';
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  readonly id: string;
+  readonly jsonKey: string | null;
+  /** The staging label the reference follows; null means `AWSCURRENT`. */
+  readonly versionStage: string | null;
+  readonly versionId: string | null;
+}
+
+/** What a task definition's ARN says about where its names resolve. */
+export interface TaskContext {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+}
+
+/** A reference that ECS itself would refuse; kept so operators can be told, never matched. */
+export interface MalformedReference {
+  readonly container: string;
+  readonly field: ReferenceField;
+  readonly valueFrom: string;
+  readonly problem: string;
+}
+
+/**
+ * The part of a task definition this module reads; the SDK's `TaskDefinition` fits it structurally,
+ * so the core needs no SDK import.
+ */
+export interface TaskDefinitionShape {
+  readonly taskDefinitionArn?: string | undefined;
+  readonly containerDefinitions?:
+    | ReadonlyArray<{
+        readonly name?: string | undefined;
+        readonly secrets?: ReadonlyArray<{ readonly valueFrom?: string | undefined }> | undefined;
+        readonly logConfiguration?:
+          | { readonly secretOptions?: ReadonlyArray<{ readonly valueFrom?: string | undefined }> | undefined }
+          | undefined;
+        readonly repositoryCredentials?: { readonly credentialsParameter?: string | undefined } | undefined;
+      }>
+    | undefined;
+  readonly volumes?:
+    | ReadonlyArray<{
+        readonly name?: string | undefined;
+        readonly fsxWindowsFileServerVolumeConfiguration?:
+          | { readonly authorizationConfig?: { readonly credentialsParameter?: string | undefined } | undefined }
+          | undefined;
+      }>
+    | undefined;
+}
+
+export interface TaskDefinitionReferences {
+  readonly references: readonly Reference[];
+  readonly malformed: readonly MalformedReference[];
+}
+
+type Parsed = Omit<Reference, 'container' | 'field' | 'valueFrom'> | { problem: string };
+
+/**
+ * `arn:…:secretsmanager:R:A:secret:ID` or `…:secret:ID:json-key:version-stage:version-id`: the ECS agent
+ * accepts exactly these two lengths; stage and version id are mutually exclusive.
+ */
+function parseSecretArn(valueFrom: string): Parsed {
+  const parts = valueFrom.split(':');
+  if (parts[5] !== 'secret' || (parts.length !== 7 && parts.length !== 10)) {
+    return {
+      problem:
+        'a Secrets Manager ARN must be arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:ID, optionally followed by :json-key:version-stage:version-id',
+    };
+  }
+  const [, partition = '', , region = '', account = '', , id = '', jsonKey = '', stage = '', versionId = ''] = parts;
+  if (id === '') return { problem: 'the secret id is empty' };
+  if (stage !== '' && versionId !== '') {
+    return { problem: 'a reference cannot name both a version stage and a version id' };
+  }
+  return {
+    kind: 'secretsmanager',
+    partition,
+    region,
+    account,
+    id,
+    jsonKey: jsonKey === '' ? null : jsonKey,
+    versionStage: stage === '' ? null : stage,
+    versionId: versionId === '' ? null : versionId,
+  };
+}
+
+function parseValueFrom(valueFrom: string, field: ReferenceField, context: TaskContext): Parsed {
+  const arn = parseArn(valueFrom);
+  if (arn?.service === 'secretsmanager') return parseSecretArn(valueFrom);
+  if (arn?.service === 'ssm') {
+    if (!arn.resource.startsWith('parameter/') || arn.resource.length === 'parameter/'.length) {
+      return { problem: 'an SSM ARN must name a parameter: arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME' };
+    }
+    if (field === 'repositoryCredentials') {
+      return { problem: 'repository credentials must be a Secrets Manager secret' };
+    }
+    return ssmReference(arn, normaliseParameterName(arn.resource.slice('parameter'.length)));
+  }
+  if (arn !== null || valueFrom.startsWith('arn:')) {
+    return { problem: 'only Secrets Manager and SSM Parameter Store ARNs can be referenced' };
+  }
+  if (valueFrom === '') return { problem: 'the reference is empty' };
+  if (field === 'repositoryCredentials') {
+    // A bare name here is a Secrets Manager secret in the task's own Region.
+    return {
+      kind: 'secretsmanager',
+      ...context,
+      id: valueFrom,
+      jsonKey: null,
+      versionStage: null,
+      versionId: null,
+    };
+  }
+  if (valueFrom.includes(':')) {
+    return { problem: 'ECS reads the latest parameter version: name:version and name:label selectors are refused' };
+  }
+  return ssmReference(context, normaliseParameterName(valueFrom));
+}
+
+function ssmReference(where: TaskContext, name: string): Parsed {
+  return {
+    kind: 'ssm',
+    partition: where.partition,
+    region: where.region,
+    account: where.account,
+    id: name,
+    jsonKey: null,
+    versionStage: null,
+    versionId: null,
+  };
+}
+
+export function taskContextOf(taskDefinitionArn: string): TaskContext | null {
+  const arn = parseArn(taskDefinitionArn);
+  if (arn === null || arn.service !== 'ecs') return null;
+  return { partition: arn.partition, region: arn.region, account: arn.account };
+}
+
+/** Every secret and parameter reference of every container (sidecars too) and volume. */
+export function referencesOf(taskDefinition: TaskDefinitionShape): TaskDefinitionReferences {
+  const context = taskContextOf(taskDefinition.taskDefinitionArn ?? '');
+  if (context === null) {
+    throw new TypeError(`not a task definition ARN: ${taskDefinition.taskDefinitionArn ?? '(none)'}`);
+  }
+  const references: Reference[] = [];
+  const malformed: MalformedReference[] = [];
+  const add = (container: string, field: ReferenceField, valueFrom: string | undefined) => {
+    if (valueFrom === undefined) return;
+    const parsed = parseValueFrom(valueFrom, field, context);
+    if ('problem' in parsed) malformed.push({ container, field, valueFrom, problem: parsed.problem });
+    else references.push({ container, field, valueFrom, ...parsed });
+  };
+  for (const container of taskDefinition.containerDefinitions ?? []) {
+    const name = container.name ?? '(unnamed)';
+    for (const secret of container.secrets ?? []) add(name, 'secrets', secret.valueFrom);
+    for (const option of container.logConfiguration?.secretOptions ?? []) add(name, 'secretOptions', option.valueFrom);
+    add(name, 'repositoryCredentials', container.repositoryCredentials?.credentialsParameter);
+  }
+  for (const volume of taskDefinition.volumes ?? []) {
+    const credentials = volume.fsxWindowsFileServerVolumeConfiguration?.authorizationConfig?.credentialsParameter;
+    add(`volume:${volume.name ?? '(unnamed)'}`, 'fsxCredentials', credentials);
+  }
+  return { references, malformed };
+}
+
+/** Does the reference name this secret or parameter? */
+export function refersTo(reference: Reference, item: Item): boolean {
+  if (reference.kind !== item.kind || reference.partition !== item.partition) return false;
+  if (reference.region !== item.region) return false;
+  if (item.account !== null && reference.account !== item.account) return false;
+  if (item.kind === 'ssm') return reference.id === item.name;
+  // A partial reference names the secret without its suffix: `prod/db` is `prod/db-AbCdEf`, never
+  // `prod/db-admin-XyZ123`, so compare whole names, not prefixes.
+  if (reference.id === item.name) return true;
+  if (item.suffix !== null) return reference.id === `${item.name}-${item.suffix}`;
+  return isSuffixedSecretId(reference.id, item.name);
+}
+
+/** Why a reference to the changed item does not need a redeploy, or null when its value changed. */
+export type UnchangedReason = 'pinned-version' | 'stage-not-moved';
+
+/**
+ * Whether the value a new task would read through this reference is now different.
+ * `movedLabels` is empty for SSM (every reference reads the latest version).
+ */
+export function unchangedReason(
+  reference: Reference,
+  change: { readonly kind: 'secretsmanager' | 'ssm'; readonly movedLabels: readonly string[] },
+): UnchangedReason | null {
+  if (change.kind === 'ssm') return null;
+  if (reference.versionId !== null) return 'pinned-version';
+  const stage = reference.versionStage ?? 'AWSCURRENT';
+  if (change.movedLabels.includes(stage)) return null;
+  // AWSPREVIOUS moves to the version that was current whenever AWSCURRENT moves.
+  if (stage === 'AWSPREVIOUS' && change.movedLabels.includes('AWSCURRENT')) return null;
+  return 'stage-not-moved';
+}
+
+/** The item a CLI query names: a Secrets Manager or SSM ARN, or a bare name (either kind). */
+export function itemsNamedBy(query: string, where: { partition: string; region: string }): Item[] {
+  const arn = parseArn(query);
+  if (arn?.service === 'secretsmanager') {
+    const id = arn.resource.startsWith('secret:') ? (arn.resource.slice('secret:'.length).split(':')[0] ?? '') : '';
+    if (id === '') return [];
+    return [{ kind: 'secretsmanager', partition: arn.partition, region: arn.region, account: arn.account, ...splitSecretId(id) }];
+  }
+  if (arn?.service === 'ssm') {
+    if (!arn.resource.startsWith('parameter/')) return [];
+    const name = normaliseParameterName(arn.resource.slice('parameter'.length));
+    return name === '' ? [] : [{ kind: 'ssm', partition: arn.partition, region: arn.region, account: arn.account, name }];
+  }
+  if (arn !== null || query === '' || query.startsWith('arn:')) return [];
+  // A bare name can be a secret or a parameter; the account is whichever the scan covers.
+  return [
+    { kind: 'secretsmanager', partition: where.partition, region: where.region, account: null, name: query, suffix: null },
+    { kind: 'ssm', partition: where.partition, region: where.region, account: null, name: normaliseParameterName(query) },
+  ];
+}

@@ -1,0 +1,135 @@
+/** Decisions and their outcomes → the one report an operator reads, and the numbers the metrics carry. */
+import type { Change, IgnoreReason } from './change.ts';
+import type { Reference, ReferenceField } from './reference.ts';
+import type { Service, SkipReason } from './plan.ts';
+
+export type Action = 'redeployed' | 'would-redeploy' | 'skipped' | 'failed';
+
+export interface ReportedReference {
+  readonly container: string;
+  readonly field: ReferenceField;
+  readonly valueFrom: string;
+}
+
+export interface ServiceOutcome {
+  readonly serviceArn: string;
+  readonly serviceName: string;
+  readonly clusterArn: string;
+  readonly taskDefinitionArn: string;
+  readonly action: Action;
+  /** A SkipReason when skipped; `ErrorName: message` when failed; null otherwise. */
+  readonly reason: SkipReason | string | null;
+  readonly deploymentId: string | null;
+  readonly references: readonly ReportedReference[];
+}
+
+export interface ScanCounts {
+  readonly clusters: number;
+  readonly services: number;
+  readonly taskDefinitions: number;
+}
+
+export interface Report {
+  readonly change: {
+    readonly kind: Change['kind'];
+    readonly arn: string;
+    readonly name: string;
+    readonly account: string;
+    readonly region: string;
+    readonly label: string | null;
+    readonly versionId: string | null;
+    readonly trigger: string;
+  };
+  readonly ignored: IgnoreReason | null;
+  readonly dryRun: boolean;
+  readonly services: readonly ServiceOutcome[];
+  readonly summary: {
+    readonly matched: number;
+    readonly redeployed: number;
+    /** Dry runs only: the services a real run would redeploy (never counted as redeployed). */
+    readonly wouldRedeploy: number;
+    readonly skipped: number;
+    readonly failed: number;
+  };
+  readonly scanned: ScanCounts;
+  readonly durationMs: number;
+}
+
+export function reportedReferences(references: readonly Reference[]): ReportedReference[] {
+  return references.map(({ container, field, valueFrom }) => ({ container, field, valueFrom }));
+}
+
+export function outcomeOf(
+  service: Service,
+  references: readonly Reference[],
+  action: Action,
+  reason: string | null = null,
+  deploymentId: string | null = null,
+): ServiceOutcome {
+  return {
+    serviceArn: service.serviceArn,
+    serviceName: service.serviceName,
+    clusterArn: service.clusterArn,
+    taskDefinitionArn: service.taskDefinitionArn,
+    action,
+    reason,
+    deploymentId,
+    references: reportedReferences(references),
+  };
+}
+
+/** `ErrorName: message`, the form a failed service's reason takes. */
+export function failureReason(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return `Error: ${String(error)}`;
+}
+
+const byServiceArn = (a: ServiceOutcome, b: ServiceOutcome) => a.serviceArn.localeCompare(b.serviceArn);
+
+export function buildReport(input: {
+  change: Change;
+  ignored: IgnoreReason | null;
+  dryRun: boolean;
+  outcomes: readonly ServiceOutcome[];
+  scanned: ScanCounts;
+  durationMs: number;
+}): Report {
+  const { change, outcomes } = input;
+  const count = (...actions: Action[]) => outcomes.filter((outcome) => actions.includes(outcome.action)).length;
+  return {
+    change: {
+      kind: change.kind,
+      arn: change.arn,
+      name: change.name,
+      account: change.account,
+      region: change.region,
+      label: change.label,
+      versionId: change.versionId,
+      trigger: change.trigger,
+    },
+    ignored: input.ignored,
+    dryRun: input.dryRun,
+    services: [...outcomes].sort(byServiceArn),
+    summary: {
+      matched: outcomes.length,
+      redeployed: count('redeployed'),
+      wouldRedeploy: count('would-redeploy'),
+      skipped: count('skipped'),
+      failed: count('failed'),
+    },
+    scanned: input.scanned,
+    durationMs: input.durationMs,
+  };
+}
+
+/** The metric values of one report (Count units); names shared with the dashboard and alarms. */
+export function metricValuesOf(report: Report): Record<string, number> {
+  return {
+    ChangesHandled: report.ignored === null ? 1 : 0,
+    EventsIgnored: report.ignored === null ? 0 : 1,
+    ServicesMatched: report.summary.matched,
+    ServicesRedeployed: report.summary.redeployed,
+    ServicesSkipped: report.summary.skipped,
+    ServicesFailed: report.summary.failed,
+  };
+}
