@@ -255,11 +255,17 @@ function fromCloudTrail(envelope: Envelope): ParsedEvent {
         ignored: moved.movedLabels.length === 0 ? 'pending-version-only' : null,
       };
     }
-    case 'UpdateSecret':
-      // Only an UpdateSecret that stored a value answers with a version id.
-      return responseVersion === null
+    case 'UpdateSecret': {
+      // Only an UpdateSecret that stored a value answers with a version id; CloudTrail also keeps the
+      // (redacted) secretString/secretBinary key of such a request, which covers records without one.
+      const carriedValue =
+        responseVersion !== null ||
+        detail.requestParameters?.secretString !== undefined ||
+        detail.requestParameters?.secretBinary !== undefined;
+      return !carriedValue
         ? { change: make(none, null), ignored: 'metadata-only' }
         : { change: make(labelsMoved(['AWSCURRENT']), responseVersion), ignored: null };
+    }
     case 'UpdateSecretVersionStage': {
       const stage = stringField(detail.requestParameters, 'versionStage');
       const target = stringField(detail.requestParameters, 'moveToVersionId') ?? null;

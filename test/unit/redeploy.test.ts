@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import type { ParsedEvent } from '../../functions/core/change.ts';
+import { parseEvent } from '../../functions/core/change.ts';
+import { redeployForChange, whoUses } from '../../functions/redeploy.ts';
+import { itemsNamedBy } from '../../functions/core/reference.ts';
+import { inMemoryPorts, service, taskDefinitionArn } from '../support/in-memory-ports.ts';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-AbCdEf';
+const PARTIAL = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password';
+
+function labelUpdated(label = 'AWSCURRENT'): ParsedEvent {
+  return parseEvent({
+    source: 'aws.secretsmanager',
+    'detail-type': 'Secret Label Updated',
+    account: '123456789012',
+    region: 'us-east-1',
+    resources: [SECRET_ARN],
+    detail: { name: 'prod/db-password', labelUpdated: label, versionId: 'v-2' },
+  });
+}
+
+const withSecrets = (...valueFroms: string[]) => ({
+  containerDefinitions: valueFroms.map((valueFrom, index) => ({
+    name: `c${index}`,
+    secrets: [{ name: 'DB', valueFrom }],
+  })),
+});
+
+const TD = {
+  full: taskDefinitionArn('full'),
+  partial: taskDefinitionArn('partial'),
+  twice: taskDefinitionArn('twice'),
+  pinned: taskDefinitionArn('pinned'),
+  blue: taskDefinitionArn('blue'),
+  other: taskDefinitionArn('other'),
+  broken: taskDefinitionArn('broken'),
+};
+
+const taskDefinitions = {
+  [TD.full]: withSecrets(SECRET_ARN),
+  [TD.partial]: withSecrets(`${PARTIAL}:password::`),
+  [TD.twice]: withSecrets(SECRET_ARN, `${PARTIAL}::AWSPREVIOUS:`),
+  [TD.pinned]: withSecrets(`${PARTIAL}:::v-1`),
+  [TD.blue]: withSecrets(`${PARTIAL}::BLUE:`, `${PARTIAL}:::v-1`),
+  [TD.other]: withSecrets('arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-admin-XyZ123'),
+};
+
+const options = { dryRun: false, concurrency: 4 };
+
+describe('redeployForChange', () => {
+  it('redeploys every service that reads the moved label, once each, and lists only services that use the secret', async () => {
+    const { ports, calls } = inMemoryPorts({
+      services: [service('api', TD.full), service('worker', TD.partial), service('both', TD.twice), service('other', TD.other)],
+      taskDefinitions,
+    });
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(calls.redeployed.sort()).toEqual(['api', 'both', 'worker']);
+    expect(report.services.map((entry) => [entry.serviceName, entry.action])).toEqual([
+      ['api', 'redeployed'],
+      ['both', 'redeployed'],
+      ['worker', 'redeployed'],
+    ]);
+    expect(report.services.find((entry) => entry.serviceName === 'both')?.references).toHaveLength(2);
+    expect(report.services[0]?.deploymentId).toMatch(/^ecs-svc\//);
+    expect(report.summary).toEqual({ matched: 3, redeployed: 3, wouldRedeploy: 0, skipped: 0, failed: 0 });
+    expect(report.scanned).toEqual({ clusters: 1, services: 4, taskDefinitions: 4 });
+  });
+
+  it.each([
+    ['opted-out', service('svc', TD.full, { tags: { 'rotation-redeploy': 'off' } })],
+    ['deployment-controller', service('svc', TD.full, { deploymentController: 'CODE_DEPLOY' })],
+    ['deployment-controller', service('svc', TD.full, { deploymentController: 'EXTERNAL' })],
+    ['scaled-to-zero', service('svc', TD.full, { desiredCount: 0 })],
+    ['pinned-version', service('svc', TD.pinned)],
+    ['stage-not-moved', service('svc', TD.blue)],
+  ])('skips a service with reason %s and never calls UpdateService for it', async (reason, skipped) => {
+    const { ports, calls } = inMemoryPorts({ services: [skipped], taskDefinitions });
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(calls.redeployed).toEqual([]);
+    expect(report.services).toMatchObject([{ serviceName: 'svc', action: 'skipped', reason, deploymentId: null }]);
+    expect(report.summary.skipped).toBe(1);
+  });
+
+  it('redeploys services following a custom label only when that label moved', async () => {
+    const { ports, calls } = inMemoryPorts({ services: [service('blue', TD.blue), service('api', TD.full)], taskDefinitions });
+
+    const report = await redeployForChange(labelUpdated('BLUE'), ports, options);
+
+    expect(calls.redeployed).toEqual(['blue']);
+    expect(report.services.find((entry) => entry.serviceName === 'api')?.reason).toBe('stage-not-moved');
+  });
+
+  it('plans without calling UpdateService in a dry run', async () => {
+    const { ports, calls } = inMemoryPorts({ services: [service('api', TD.full)], taskDefinitions });
+
+    const report = await redeployForChange(labelUpdated(), ports, { ...options, dryRun: true });
+
+    expect(calls.redeployed).toEqual([]);
+    expect(report.dryRun).toBe(true);
+    expect(report.services).toMatchObject([{ action: 'would-redeploy', deploymentId: null }]);
+    expect(report.summary).toMatchObject({ redeployed: 0, wouldRedeploy: 1 });
+  });
+
+  it('reports a failing service as failed with the error name and message, and redeploys the others', async () => {
+    const throttled = new Error('Rate exceeded');
+    throttled.name = 'ThrottlingException';
+    const { ports, calls } = inMemoryPorts({
+      services: [service('api', TD.full), service('worker', TD.partial)],
+      taskDefinitions,
+      failing: { api: throttled },
+    });
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(calls.redeployed).toEqual(['worker']);
+    expect(report.services.find((entry) => entry.serviceName === 'api')).toMatchObject({
+      action: 'failed',
+      reason: 'ThrottlingException: Rate exceeded',
+    });
+    expect(report.summary).toMatchObject({ redeployed: 1, failed: 1 });
+  });
+
+  it('reports a service whose task definition cannot be read as failed instead of dropping it', async () => {
+    const { ports } = inMemoryPorts({ services: [service('mystery', TD.broken)], taskDefinitions });
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(report.services).toMatchObject([{ serviceName: 'mystery', action: 'failed' }]);
+    expect(report.services[0]?.reason).toContain('task definition unreadable: ClientException');
+  });
+
+  it('counts task definitions shared by several services once in the scan totals', async () => {
+    const { ports } = inMemoryPorts({
+      services: [service('a', TD.full), service('b', TD.full), service('c', TD.partial)],
+      taskDefinitions,
+    });
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(report.scanned.taskDefinitions).toBe(2);
+    expect(report.summary.redeployed).toBe(3);
+  });
+
+  it('looks at no service for an ignored event', async () => {
+    const { ports, calls } = inMemoryPorts({ services: [service('api', TD.full)], taskDefinitions });
+    const parsed = labelUpdated('AWSPENDING');
+
+    const report = await redeployForChange(parsed, ports, options);
+
+    expect(report.ignored).toBe('pending-version-only');
+    expect(report.services).toEqual([]);
+    expect(calls.inventoryWalks).toBe(0);
+    expect(calls.redeployed).toEqual([]);
+  });
+});
+
+describe('whoUses', () => {
+  it('lists every service referencing the secret by any form, with the references', async () => {
+    const { ports } = inMemoryPorts({
+      services: [service('api', TD.full), service('pinned', TD.pinned), service('other', TD.other)],
+      taskDefinitions,
+    });
+
+    const report = await whoUses(SECRET_ARN, itemsNamedBy(SECRET_ARN, { partition: 'aws', region: 'us-east-1' }), ports, 4);
+
+    expect(report.services.map((entry) => entry.serviceName)).toEqual(['api', 'pinned']);
+    expect(report.services[1]?.references).toEqual([{ container: 'c0', field: 'secrets', valueFrom: `${PARTIAL}:::v-1` }]);
+  });
+});
