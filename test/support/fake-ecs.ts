@@ -56,7 +56,7 @@ export function fakeEcs(
   ecs.on(DescribeServicesCommand).callsFake((input) => {
     if ((input.services ?? []).length > 10) throw invalid('services can have at most 10 items');
     return {
-      services: (input.services ?? []).map((arn) => {
+      services: (input.services ?? []).map((arn: string) => {
         const found = services.find((entry) => serviceArn(entry.cluster, entry.name) === arn);
         if (found === undefined) throw new Error(`unknown service ${arn}`);
         return {
