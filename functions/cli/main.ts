@@ -44,7 +44,7 @@ function partitionOf(region: string): string {
 const REFUSALS = [UsageError, ConfigurationError, InvalidEventError, InvalidQueryError];
 
 async function execute(command: Exclude<Command, { name: 'help' }>, io: Io): Promise<number> {
-  const clients = createAwsClients(command.region);
+  const clients = createAwsClients({ region: command.region });
   const ports = portsFromAws(clients, command, (serviceArn) =>
     io.stderr(`warning: ${serviceArn} is in the short ARN format; its cluster cannot be told, so it is skipped`),
   );

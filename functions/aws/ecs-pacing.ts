@@ -1,0 +1,40 @@
+/**
+ * Client-side pacing of ECS calls: every attempt (retries too) first takes a token from its action's
+ * bucket, so the tool never asks faster than AWS refills and leaves the account's quota to be shared.
+ */
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { type BucketLimit, TokenBucket } from '../core/token-bucket.ts';
+
+/** AWS's documented ECS buckets per account and Region (aws-facts.md section 3). */
+export const ECS_READ_LIMITS: Readonly<Record<string, BucketLimit>> = {
+  ListClusters: { burst: 50, perSecond: 20 },
+  DescribeClusters: { burst: 50, perSecond: 20 },
+  ListServices: { burst: 100, perSecond: 20 },
+  DescribeServices: { burst: 100, perSecond: 20 },
+  DescribeTaskDefinition: { burst: 50, perSecond: 20 },
+};
+
+/** UpdateService's bucket is 5/s for the whole account, shared with CI/CD: stay well below by default. */
+export const DEFAULT_UPDATE_RATE = 2;
+
+export function ecsLimits(updatesPerSecond: number): Record<string, BucketLimit> {
+  return { ...ECS_READ_LIMITS, UpdateService: { burst: Math.max(1, Math.floor(updatesPerSecond)), perSecond: updatesPerSecond } };
+}
+
+export function paceEcsClient(
+  client: ECSClient,
+  limits: Readonly<Record<string, BucketLimit>>,
+  clock: { now?: () => number; sleep?: (ms: number) => Promise<void> } = {},
+): void {
+  const buckets = new Map(
+    Object.entries(limits).map(([action, limit]) => [action, new TokenBucket(limit, clock.now, clock.sleep)]),
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      await buckets.get(String(context.commandName ?? '').replace(/Command$/, ''))?.take();
+      return next(args);
+    },
+    // After the retry middleware, so that each attempt is paced, not only the first.
+    { step: 'finalizeRequest', priority: 'low', name: 'rotationRedeployEcsPacing' },
+  );
+}
