@@ -17,6 +17,6 @@ export function portsFromAws(
         ? new TaggedInventory(clients.ecs, clients.tagging, onUnplaceable)
         : new ClusterInventory(clients.ecs),
     taskDefinitions: new EcsTaskDefinitions(clients.ecs),
-    redeployer: new EcsRedeployer(clients.ecs),
+    delivery: { kind: 'direct', redeployer: new EcsRedeployer(clients.ecs) },
   };
 }

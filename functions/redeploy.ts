@@ -2,9 +2,19 @@
  * The use case, wiring the ports: change → inventory → plan → act → report. `whoUses` shares the scan.
  */
 import { forEachBounded } from './core/bounded.ts';
-import type { ParsedEvent } from './core/change.ts';
+import type { Change, ParsedEvent } from './core/change.ts';
+import { changeKey } from './core/change-key.ts';
 import { type Decision, decide, matchingReferences, type Service } from './core/plan.ts';
-import type { Inventory, Redeployer, TaskDefinitions } from './core/ports.ts';
+import type {
+  ChangeVersions,
+  Inventory,
+  OncePerKey,
+  RedeployDispatch,
+  RedeployMessage,
+  Redeployer,
+  TaskDefinitions,
+} from './core/ports.ts';
+import { isSuffixedSecretId, parseArn } from './core/arn.ts';
 import { type Item, type Reference, refersTo } from './core/reference.ts';
 import {
   buildReport,
@@ -22,10 +32,19 @@ export interface ScanPorts {
   readonly taskDefinitions: TaskDefinitions;
 }
 
+/** How a decided redeploy is carried out: UpdateService now, or one message per service on the durable queue. */
+export type Delivery =
+  | { readonly kind: 'direct'; readonly redeployer: Redeployer }
+  | { readonly kind: 'queued'; readonly dispatch: RedeployDispatch };
+
 export interface RedeployPorts extends ScanPorts {
-  readonly redeployer: Redeployer;
+  readonly delivery: Delivery;
+  /** Reads the version a moved label points to now, so every announcement of one value shares a key. */
+  readonly changeVersions?: ChangeVersions | undefined;
+  /** Makes the work once per change key (a duplicate answers `ignored: already-handled`). */
+  readonly once?: OncePerKey | undefined;
   /** Injectable for tests; milliseconds. */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 export interface RunOptions {
@@ -70,54 +89,103 @@ async function scan(
 
 async function act(
   decisions: readonly Decision[],
-  redeployer: Redeployer,
+  delivery: Delivery,
   options: RunOptions,
+  keyed: { key: string; change: RedeployMessage['change'] },
 ): Promise<ServiceOutcome[]> {
   const outcomes: ServiceOutcome[] = [];
-  await forEachBounded(decisions, options.concurrency, async (decision) => {
+  const toRedeploy: Decision[] = [];
+  for (const decision of decisions) {
     const { service, references } = decision;
-    if (decision.action === 'skip') {
-      outcomes.push(outcomeOf(service, references, 'skipped', decision.reason));
-    } else if (options.dryRun) {
-      outcomes.push(outcomeOf(service, references, 'would-redeploy'));
-    } else {
-      try {
-        const { deploymentId } = await redeployer.redeploy(service);
-        outcomes.push(outcomeOf(service, references, 'redeployed', null, deploymentId));
-      } catch (error) {
-        // One service's failure is that service's outcome; the others go on.
-        outcomes.push(outcomeOf(service, references, 'failed', failureReason(error)));
-      }
+    if (decision.action === 'skip') outcomes.push(outcomeOf(service, references, 'skipped', decision.reason));
+    else if (options.dryRun) outcomes.push(outcomeOf(service, references, 'would-redeploy'));
+    else toRedeploy.push(decision);
+  }
+  if (delivery.kind === 'queued') {
+    // All or nothing: a failed hand-off fails the run, and the retried run hands off again (the worker
+    // redeploys each service once per change key, so a second hand-off costs nothing).
+    await delivery.dispatch.dispatch(
+      toRedeploy.map(({ service }) => ({
+        service: { serviceArn: service.serviceArn, serviceName: service.serviceName, clusterArn: service.clusterArn },
+        changeKey: keyed.key,
+        change: keyed.change,
+      })),
+    );
+    for (const { service, references } of toRedeploy) outcomes.push(outcomeOf(service, references, 'queued'));
+    return outcomes;
+  }
+  await forEachBounded(toRedeploy, options.concurrency, async ({ service, references }) => {
+    try {
+      const { deploymentId } = await delivery.redeployer.redeploy(service);
+      outcomes.push(outcomeOf(service, references, 'redeployed', null, deploymentId));
+    } catch (error) {
+      // One service's failure is that service's outcome; the others go on.
+      outcomes.push(outcomeOf(service, references, 'failed', failureReason(error)));
     }
   });
   return outcomes;
+}
+
+/**
+ * The change as a key. With `changeVersions`, the version is the one the label points to *now*: a late or
+ * repeated announcement of an older value then shares the key of the newest, which is the value new tasks read.
+ * When the event only named the secret, the full ARN found here also pins down its suffix.
+ */
+async function keyOf(parsed: ParsedEvent, changeVersions: ChangeVersions | undefined): Promise<{ change: Change; key: string }> {
+  let { change } = parsed;
+  let version = change.versionId;
+  if (changeVersions !== undefined) {
+    try {
+      const current = await changeVersions.currentVersion(change);
+      version = current.version ?? version;
+      const item = change.item;
+      if (current.arn !== undefined && item.kind === 'secretsmanager' && item.suffix === null) {
+        const id = parseArn(current.arn)?.resource.slice('secret:'.length) ?? '';
+        if (isSuffixedSecretId(id, item.name)) {
+          change = { ...change, arn: current.arn, item: { ...item, suffix: id.slice(item.name.length + 1) } };
+        }
+      }
+    } catch {
+      // A deleted secret or a denied DescribeSecret still deserves its redeploy: key by the event instead.
+    }
+  }
+  return { change, key: changeKey(change, version, parsed.eventId ?? `${change.trigger}:${change.versionId ?? 'unknown'}`) };
 }
 
 /** Handles one parsed event end to end and returns its report. */
 export async function redeployForChange(parsed: ParsedEvent, ports: RedeployPorts, options: RunOptions): Promise<Report> {
   const now = ports.now ?? Date.now;
   const started = now();
-  const { change, ignored } = parsed;
-  if (ignored !== null) {
-    return buildReport({
-      change,
-      ignored,
-      dryRun: options.dryRun,
-      outcomes: [],
-      scanned: { clusters: 0, services: 0, taskDefinitions: 0 },
-      durationMs: now() - started,
-    });
+  const noScan = { clusters: 0, services: 0, taskDefinitions: 0 };
+  if (parsed.ignored !== null) {
+    return buildReport({ change: parsed.change, ignored: parsed.ignored, dryRun: options.dryRun, outcomes: [], scanned: noScan, durationMs: now() - started });
   }
-  const { users, unreadable, scanned } = await scan(ports, options.concurrency, (references) =>
-    matchingReferences(change, references),
-  );
-  // A service is decided once, whatever number of its containers or references match.
-  const decisions = users.map(({ service, references }) => decide(change, service, references));
-  const outcomes = await act(decisions, ports.redeployer, options);
-  for (const { service, error } of unreadable) {
-    outcomes.push(outcomeOf(service, [], 'failed', `task definition unreadable: ${failureReason(error)}`));
-  }
-  return buildReport({ change, ignored, dryRun: options.dryRun, outcomes, scanned, durationMs: now() - started });
+  const { change, key } = await keyOf(parsed, ports.changeVersions);
+  const work = async (): Promise<Report> => {
+    const { users, unreadable, scanned } = await scan(ports, options.concurrency, (references) =>
+      matchingReferences(change, references),
+    );
+    // A service is decided once, whatever number of its containers or references match.
+    const decisions = users.map(({ service, references }) => decide(change, service, references));
+    const summary = buildReport({ change, ignored: null, dryRun: options.dryRun, outcomes: [], scanned, durationMs: 0 }).change;
+    const outcomes = await act(decisions, ports.delivery, options, { key, change: summary });
+    for (const { service, error } of unreadable) {
+      outcomes.push(outcomeOf(service, [], 'failed', `task definition unreadable: ${failureReason(error)}`));
+    }
+    return { ...buildReport({ change, ignored: null, dryRun: options.dryRun, outcomes, scanned, durationMs: now() - started }), changeKey: key };
+  };
+  if (ports.once === undefined || options.dryRun) return work();
+  let report: Report | undefined;
+  // Only the summary is stored with the key: a report of thousands of services would not fit an item.
+  const { duplicate } = await ports.once.run(key, async () => {
+    report = await work();
+    return { summary: report.summary, scanned: report.scanned };
+  });
+  if (!duplicate && report !== undefined) return report;
+  return {
+    ...buildReport({ change, ignored: 'already-handled', dryRun: options.dryRun, outcomes: [], scanned: noScan, durationMs: now() - started }),
+    changeKey: key,
+  };
 }
 
 export interface ServiceUse {

@@ -22,7 +22,9 @@ export type IgnoreReason =
   /** SSM Delete: new tasks could not start at all, redeploying would break them. */
   | 'parameter-deleted'
   /** SSM LabelParameterVersion: ECS always reads the latest version, never a label. */
-  | 'parameter-label-changed';
+  | 'parameter-label-changed'
+  /** This new value was already handled: a duplicate delivery, or another announcement of one rotation. */
+  | 'already-handled';
 
 export interface Change {
   readonly kind: 'secretsmanager' | 'ssm';
@@ -43,9 +45,12 @@ export interface Change {
 export interface ParsedEvent {
   readonly change: Change;
   readonly ignored: IgnoreReason | null;
+  /** The EventBridge event id, when the event has one. */
+  readonly eventId: string | null;
 }
 
 const envelopeSchema = z.object({
+  id: z.string().optional(),
   source: z.string(),
   'detail-type': z.string(),
   account: z.string().min(1),
@@ -124,6 +129,10 @@ export function parseEventJson(text: string): ParsedEvent {
 
 export function parseEvent(event: unknown): ParsedEvent {
   const envelope = parseWith(envelopeSchema, event, '', 'the EventBridge event');
+  return { ...parseKnownEvent(envelope), eventId: envelope.id ?? null };
+}
+
+function parseKnownEvent(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
   const detailType = envelope['detail-type'];
   if (envelope.source === 'aws.secretsmanager' && detailType === 'Secret Label Updated') {
     return fromLabelUpdated(envelope);
@@ -183,7 +192,7 @@ function labelsMoved(labels: readonly string[]): Pick<Change, 'label' | 'movedLa
   return { label: moved.includes('AWSCURRENT') ? 'AWSCURRENT' : (moved[0] ?? null), movedLabels: moved };
 }
 
-function fromLabelUpdated(envelope: Envelope): ParsedEvent {
+function fromLabelUpdated(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
   const detail = parseWith(labelUpdatedSchema, envelope.detail, 'detail', 'the Secret Label Updated event');
   const arn = envelope.resources[0] ?? secretArn('aws', envelope.region, envelope.account, detail.name);
   const moved = labelsMoved([detail.labelUpdated]);
@@ -228,7 +237,7 @@ function cloudTrailSecretArn(envelope: Envelope, detail: CloudTrailDetail): stri
   );
 }
 
-function fromCloudTrail(envelope: Envelope): ParsedEvent {
+function fromCloudTrail(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
   const detail = parseWith(cloudTrailSchema, envelope.detail, 'detail', 'the CloudTrail event');
   const eventName = detail.eventName;
   const known = CLOUDTRAIL_VALUE_EVENTS.includes(eventName) || CLOUDTRAIL_NOT_COMPLETED.includes(eventName);
@@ -286,7 +295,7 @@ function fromCloudTrail(envelope: Envelope): ParsedEvent {
   }
 }
 
-function fromParameterChange(envelope: Envelope): ParsedEvent {
+function fromParameterChange(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
   const detail = parseWith(parameterChangeSchema, envelope.detail, 'detail', 'the Parameter Store Change event');
   const fromResource = envelope.resources[0] === undefined ? null : parseArn(envelope.resources[0]);
   if (fromResource !== null && fromResource.service !== 'ssm') {

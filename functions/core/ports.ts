@@ -1,6 +1,8 @@
 /** The ports the use case talks through; each has one AWS adapter in aws/ and an in-memory one in tests. */
+import type { Change } from './change.ts';
 import type { Service } from './plan.ts';
 import type { TaskDefinitionReferences } from './reference.ts';
+import type { Report } from './report.ts';
 
 export interface Inventory {
   /** Every ACTIVE service to consider, each with tags, deployment controller and current task definition. */
@@ -16,5 +18,62 @@ export interface TaskDefinitions {
 
 export interface Redeployer {
   /** Forces a new deployment of the service's current task definition; returns the new PRIMARY deployment. */
-  redeploy(service: Service): Promise<{ readonly deploymentId: string | null }>;
+  redeploy(service: ServiceRef): Promise<{ readonly deploymentId: string | null }>;
+}
+
+/** Hands redeploys to the durable queue instead of calling UpdateService in the planning function. */
+export interface RedeployDispatch {
+  dispatch(messages: readonly RedeployMessage[]): Promise<void>;
+}
+
+/** Runs `work` once per key; a second call with the same key answers the stored result. */
+export interface OncePerKey {
+  run<T extends object>(key: string, work: () => Promise<T>): Promise<{ readonly result: T; readonly duplicate: boolean }>;
+}
+
+/** Task definition references kept across cold starts (revisions are immutable, so entries never go stale). */
+export interface ReferenceStore {
+  getMany(taskDefinitionArns: readonly string[]): Promise<Map<string, TaskDefinitionReferences>>;
+  putMany(entries: ReadonlyMap<string, TaskDefinitionReferences>): Promise<void>;
+}
+
+export interface ChangeVersions {
+  /** The version the change's label (or the parameter) points to now; `arn` when the event only had a name. */
+  currentVersion(change: Change): Promise<{ version: string | null; arn?: string }>;
+}
+
+/** The part of a service a queued redeploy needs. */
+export interface ServiceRef {
+  readonly serviceArn: string;
+  readonly serviceName: string;
+  readonly clusterArn: string;
+}
+
+/** One service to redeploy for one change: the unit the queue carries. */
+export interface RedeployMessage {
+  readonly service: ServiceRef;
+  readonly changeKey: string;
+  readonly change: Report['change'];
+}
+
+export interface RedeployQueue {
+  /** Sends each message after `delaySeconds`, so changes to one service within the window coalesce. */
+  send(messages: readonly RedeployMessage[], delaySeconds: number): Promise<void>;
+}
+
+export type Claim =
+  | { readonly state: 'claimed'; readonly changeKeys: readonly string[]; readonly changes: readonly Report['change'][] }
+  | { readonly state: 'busy' }
+  | { readonly state: 'done' };
+
+/** Per-service bookkeeping that makes a redeploy happen once per change and carry every pending change. */
+export interface PendingRedeploys {
+  /** Records that `message.service` waits for a redeploy carrying `message.changeKey`. */
+  add(message: RedeployMessage): Promise<void>;
+  /** Takes the service for `owner` until `untilMs`, unless `changeKey` is already done or another owner holds it. */
+  claim(service: ServiceRef, changeKey: string, owner: string, untilMs: number): Promise<Claim>;
+  /** Marks the carried changes done (for `doneTtlSeconds`) and frees the service. */
+  complete(service: ServiceRef, owner: string, changeKeys: readonly string[]): Promise<void>;
+  /** Frees the service without marking anything done, so a retry carries the same changes. */
+  release(service: ServiceRef, owner: string): Promise<void>;
 }

@@ -3,7 +3,8 @@ import type { Change, IgnoreReason } from './change.ts';
 import type { Reference, ReferenceField } from './reference.ts';
 import type { Service, SkipReason } from './plan.ts';
 
-export type Action = 'redeployed' | 'would-redeploy' | 'skipped' | 'failed';
+/** `queued`: handed to the redeploy queue, whose worker reports the deployment. */
+export type Action = 'redeployed' | 'would-redeploy' | 'queued' | 'skipped' | 'failed';
 
 export interface ReportedReference {
   readonly container: string;
@@ -30,6 +31,8 @@ export interface ScanCounts {
 }
 
 export interface Report {
+  /** The change as a key (item, label, version): the same for every announcement of one new value. */
+  readonly changeKey?: string;
   readonly change: {
     readonly kind: Change['kind'];
     readonly arn: string;
@@ -48,6 +51,8 @@ export interface Report {
     readonly redeployed: number;
     /** Dry runs only: the services a real run would redeploy (never counted as redeployed). */
     readonly wouldRedeploy: number;
+    /** Handed to the redeploy queue (the deployed stack); the worker reports each deployment. */
+    readonly queued: number;
     readonly skipped: number;
     readonly failed: number;
   };
@@ -114,6 +119,7 @@ export function buildReport(input: {
       matched: outcomes.length,
       redeployed: count('redeployed'),
       wouldRedeploy: count('would-redeploy'),
+      queued: count('queued'),
       skipped: count('skipped'),
       failed: count('failed'),
     },
@@ -129,6 +135,7 @@ export function metricValuesOf(report: Report): Record<string, number> {
     EventsIgnored: report.ignored === null ? 0 : 1,
     ServicesMatched: report.summary.matched,
     ServicesRedeployed: report.summary.redeployed,
+    ServicesQueued: report.summary.queued,
     ServicesSkipped: report.summary.skipped,
     ServicesFailed: report.summary.failed,
   };

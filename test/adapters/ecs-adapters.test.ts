@@ -198,7 +198,7 @@ describe('a whole scan through the adapters', () => {
     const ports = {
       inventory: new ClusterInventory(client),
       taskDefinitions: new EcsTaskDefinitions(client),
-      redeployer: new EcsRedeployer(client),
+      delivery: { kind: 'direct' as const, redeployer: new EcsRedeployer(client) },
     };
 
     const report = await redeployForChange(change, ports, { dryRun: false, concurrency: 8 });
@@ -220,7 +220,7 @@ describe('a whole scan through the adapters', () => {
 
     const report = await redeployForChange(
       change,
-      { inventory: new ClusterInventory(client), taskDefinitions: new EcsTaskDefinitions(client), redeployer: new EcsRedeployer(client) },
+      { inventory: new ClusterInventory(client), taskDefinitions: new EcsTaskDefinitions(client), delivery: { kind: 'direct' as const, redeployer: new EcsRedeployer(client) } },
       { dryRun: false, concurrency: 8 },
     );
 

@@ -49,7 +49,7 @@ function throttlingAccount(throttles: number, updateFailure?: EcsAnswer, maxAtte
     }
   });
   const client = new ECSClient({ ...RETRY_CONFIG, maxAttempts, region: 'us-east-1', credentials: TEST_CREDENTIALS, requestHandler: handler });
-  const ports = { inventory: new ClusterInventory(client), taskDefinitions: new EcsTaskDefinitions(client), redeployer: new EcsRedeployer(client) };
+  const ports = { inventory: new ClusterInventory(client), taskDefinitions: new EcsTaskDefinitions(client), delivery: { kind: 'direct' as const, redeployer: new EcsRedeployer(client) } };
   return { calls, ports };
 }
 

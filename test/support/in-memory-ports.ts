@@ -71,5 +71,5 @@ export function inMemoryPorts(account: FakeAccount): { ports: RedeployPorts; cal
       return { deploymentId: `ecs-svc/${String(deployment).padStart(19, '0')}` };
     },
   };
-  return { ports: { inventory, taskDefinitions, redeployer, now: () => 1_000 }, calls };
+  return { ports: { inventory, taskDefinitions, delivery: { kind: 'direct', redeployer }, now: () => 1_000 }, calls };
 }

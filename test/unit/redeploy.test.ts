@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ParsedEvent } from '../../functions/core/change.ts';
 import { parseEvent } from '../../functions/core/change.ts';
+import type { OncePerKey, RedeployMessage } from '../../functions/core/ports.ts';
 import { redeployForChange, whoUses } from '../../functions/redeploy.ts';
 import { itemsNamedBy } from '../../functions/core/reference.ts';
 import { inMemoryPorts, service, taskDefinitionArn } from '../support/in-memory-ports.ts';
@@ -64,7 +65,7 @@ describe('redeployForChange', () => {
     ]);
     expect(report.services.find((entry) => entry.serviceName === 'both')?.references).toHaveLength(2);
     expect(report.services[0]?.deploymentId).toMatch(/^ecs-svc\//);
-    expect(report.summary).toEqual({ matched: 3, redeployed: 3, wouldRedeploy: 0, skipped: 0, failed: 0 });
+    expect(report.summary).toEqual({ matched: 3, redeployed: 3, wouldRedeploy: 0, queued: 0, skipped: 0, failed: 0 });
     expect(report.scanned).toEqual({ clusters: 1, services: 4, taskDefinitions: 4 });
   });
 
@@ -169,5 +170,71 @@ describe('whoUses', () => {
 
     expect(report.services.map((entry) => entry.serviceName)).toEqual(['api', 'pinned']);
     expect(report.services[1]?.references).toEqual([{ container: 'c0', field: 'secrets', valueFrom: `${PARTIAL}:::v-1` }]);
+  });
+});
+
+describe('redeployForChange with the durable queue and once-per-change', () => {
+  function queuedPorts(versionNow: string | null) {
+    const { ports } = inMemoryPorts({
+      services: [service('api', TD.full), service('worker', TD.partial), service('pinned', TD.pinned)],
+      taskDefinitions,
+    });
+    const sent: RedeployMessage[] = [];
+    const stored = new Map<string, object>();
+    const once: OncePerKey = {
+      async run(key, work) {
+        const previous = stored.get(key);
+        if (previous !== undefined) return { result: previous as never, duplicate: true };
+        const result = await work();
+        stored.set(key, result);
+        return { result, duplicate: false };
+      },
+    };
+    return {
+      sent,
+      ports: {
+        ...ports,
+        delivery: { kind: 'queued' as const, dispatch: { dispatch: async (messages: readonly RedeployMessage[]) => void sent.push(...messages) } },
+        changeVersions: { currentVersion: async () => ({ version: versionNow }) },
+        once,
+      },
+    };
+  }
+
+  it('hands each service to redeploy to the queue, keyed by the version the label points to now', async () => {
+    const { ports, sent } = queuedPorts('v-9');
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(sent.map((message) => message.service.serviceName).sort()).toEqual(['api', 'worker']);
+    expect(new Set(sent.map((message) => message.changeKey))).toEqual(new Set([`${SECRET_ARN}|AWSCURRENT|v-9`]));
+    expect(report.summary).toMatchObject({ matched: 3, queued: 2, skipped: 1, redeployed: 0 });
+    expect(report.changeKey).toBe(`${SECRET_ARN}|AWSCURRENT|v-9`);
+  });
+
+  it('handles a second announcement of the same value as already handled, sending nothing more', async () => {
+    const { ports, sent } = queuedPorts('v-9');
+    await redeployForChange(labelUpdated(), ports, options);
+    const cloudTrailStyle = parseEvent({
+      source: 'aws.secretsmanager',
+      'detail-type': 'AWS Service Event via CloudTrail',
+      account: '123456789012',
+      region: 'us-east-1',
+      resources: [],
+      detail: { eventName: 'RotationSucceeded', additionalEventData: { SecretId: SECRET_ARN } },
+    });
+
+    const second = await redeployForChange(cloudTrailStyle, ports, options);
+
+    expect(second.ignored).toBe('already-handled');
+    expect(sent).toHaveLength(2);
+  });
+
+  it('keys by the event when the current version cannot be read', async () => {
+    const { ports } = queuedPorts(null);
+    const report = await redeployForChange(labelUpdated(), ports, {
+      ...options,
+    });
+    expect(report.changeKey).toBe(`${SECRET_ARN}|AWSCURRENT|v-2`);
   });
 });
