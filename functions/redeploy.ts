@@ -80,6 +80,7 @@ async function scan(
       unreadable.push({ service, error });
     }
   });
+  await ports.taskDefinitions.settle?.();
   return {
     users,
     unreadable,

@@ -1,6 +1,8 @@
 /** SDK clients, configured once: the standard chain (AWS_REGION, profiles, AWS_ENDPOINT_URL) plus adaptive retries. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_UPDATE_RATE, ecsLimits, paceEcsClient } from './ecs-pacing.ts';
 
 /**
@@ -12,6 +14,10 @@ export const RETRY_CONFIG = { retryMode: 'adaptive', maxAttempts: 10 } as const;
 export interface AwsClients {
   readonly ecs: ECSClient;
   readonly tagging: ResourceGroupsTaggingAPIClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  /** The configuration the other clients share, for clients made per Region later. */
+  readonly config: typeof RETRY_CONFIG;
 }
 
 export interface ClientOptions {
@@ -24,5 +30,11 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
   const config = options.region === undefined ? RETRY_CONFIG : { ...RETRY_CONFIG, region: options.region };
   const ecs = new ECSClient(config);
   paceEcsClient(ecs, ecsLimits(options.updatesPerSecond ?? DEFAULT_UPDATE_RATE));
-  return { ecs, tagging: new ResourceGroupsTaggingAPIClient(config) };
+  return {
+    ecs,
+    tagging: new ResourceGroupsTaggingAPIClient(config),
+    dynamodb: new DynamoDBClient(config),
+    sqs: new SQSClient(config),
+    config: RETRY_CONFIG,
+  };
 }

@@ -45,9 +45,10 @@ const REFUSALS = [UsageError, ConfigurationError, InvalidEventError, InvalidQuer
 
 async function execute(command: Exclude<Command, { name: 'help' }>, io: Io): Promise<number> {
   const clients = createAwsClients({ region: command.region });
-  const ports = portsFromAws(clients, command, (serviceArn) =>
-    io.stderr(`warning: ${serviceArn} is in the short ARN format; its cluster cannot be told, so it is skipped`),
-  );
+  const ports = portsFromAws(clients, command, {
+    unplaceable: (serviceArn) =>
+      io.stderr(`warning: ${serviceArn} is in the short ARN format; its cluster cannot be told, so it is skipped`),
+  });
   if (command.name === 'who-uses') {
     const region = await clients.ecs.config.region();
     const items = itemsNamedBy(command.query, { partition: partitionOf(region), region });

@@ -14,6 +14,8 @@ export interface Inventory {
 export interface TaskDefinitions {
   /** What a task definition revision references; revisions are immutable, so adapters cache by ARN. */
   referencesOf(taskDefinitionArn: string): Promise<TaskDefinitionReferences>;
+  /** Resolves when any write-behind (a persisted cache) has landed. */
+  settle?(): Promise<void>;
 }
 
 export interface Redeployer {
@@ -62,7 +64,7 @@ export interface RedeployQueue {
 }
 
 export type Claim =
-  | { readonly state: 'claimed'; readonly changeKeys: readonly string[]; readonly changes: readonly Report['change'][] }
+  | { readonly state: 'claimed'; readonly changeKeys: readonly string[] }
   | { readonly state: 'busy' }
   | { readonly state: 'done' };
 

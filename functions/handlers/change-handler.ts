@@ -4,35 +4,46 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { createAwsClients } from '../aws/clients.ts';
 import { type Settings, settingsFromEnv } from '../config.ts';
 import { type Change, parseEvent } from '../core/change.ts';
 import { InvalidEventError } from '../core/errors.ts';
 import { metricValuesOf, type Report } from '../core/report.ts';
-import { portsFromAws } from '../ports-from-aws.ts';
-import { type RedeployPorts, redeployForChange } from '../redeploy.ts';
+import { type AwsPorts, portsFromAws } from '../ports-from-aws.ts';
+import { redeployForChange } from '../redeploy.ts';
 
 export const SERVICE_NAME = 'rotation-redeploy';
 export const METRICS_NAMESPACE = 'RotationRedeploy';
 
 export interface ChangeHandlerDependencies {
   readonly settings: Settings;
-  readonly ports: RedeployPorts;
+  readonly ports: AwsPorts;
   readonly logger: Logger;
   readonly metrics: Metrics;
+}
+
+export function observability(): { logger: Logger; metrics: Metrics } {
+  return {
+    logger: new Logger({ serviceName: SERVICE_NAME }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+  };
 }
 
 /** Real dependencies, created once per execution environment so warm invocations reuse clients and caches. */
 export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): ChangeHandlerDependencies {
   const settings = settingsFromEnv(env);
-  const logger = new Logger({ serviceName: SERVICE_NAME });
+  const { logger, metrics } = observability();
+  const clients = createAwsClients({ updatesPerSecond: settings.updatesPerSecond });
   return {
     settings,
     logger,
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
-    ports: portsFromAws(createAwsClients(), settings, (serviceArn) =>
-      logger.warn('tagged service in the short ARN format is skipped: its cluster cannot be told', { serviceArn }),
-    ),
+    metrics,
+    ports: portsFromAws(clients, settings, {
+      unplaceable: (serviceArn) =>
+        logger.warn('tagged service in the short ARN format is skipped: its cluster cannot be told', { serviceArn }),
+      storeError: (error) => logger.warn('state table unavailable, task definitions read from ECS', { error }),
+    }),
   };
 }
 
@@ -59,12 +70,24 @@ export function publishReport(report: Report, logger: Logger, metrics: Metrics):
   for (const [name, value] of Object.entries(metricValuesOf(report))) metrics.addMetric(name, MetricUnit.Count, value);
 }
 
+/** Says why an invocation failed before it is retried or sent to the on-failure destination. */
+function logFailure(logger: Logger) {
+  return {
+    onError: async (request: { error: unknown }) => {
+      const refused = request.error instanceof InvalidEventError;
+      logger.error(refused ? 'event refused' : 'run failed, to be retried', { error: request.error as Error });
+    },
+  };
+}
+
 export function createChangeHandler(kind: Change['kind'], dependencies: ChangeHandlerDependencies) {
   const { settings, ports, logger, metrics } = dependencies;
   return middy()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
-    .handler(async (event: unknown): Promise<Report> => {
+    .use(logFailure(logger))
+    .handler(async (event: unknown, context: Context): Promise<Report> => {
+      ports.once?.registerLambdaContext(context);
       const parsed = parseEvent(event);
       if (parsed.change.kind !== kind) {
         throw new InvalidEventError(

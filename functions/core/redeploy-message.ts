@@ -1,0 +1,39 @@
+/** The queue message's schema: a message that does not fit is refused, never half-handled. */
+import { z } from 'zod';
+import { InvalidEventError } from './errors.ts';
+import type { RedeployMessage } from './ports.ts';
+
+const messageSchema = z.object({
+  service: z.object({ serviceArn: z.string().min(1), serviceName: z.string().min(1), clusterArn: z.string().min(1) }),
+  changeKey: z.string().min(1),
+  change: z.object({
+    kind: z.enum(['secretsmanager', 'ssm']),
+    arn: z.string(),
+    name: z.string(),
+    account: z.string(),
+    region: z.string(),
+    label: z.string().nullable(),
+    versionId: z.string().nullable(),
+    trigger: z.string(),
+  }),
+});
+
+export function parseRedeployMessage(body: string): RedeployMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    throw new InvalidEventError(`the redeploy message is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const result = messageSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`);
+    throw new InvalidEventError(`the redeploy message is missing what it needs: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** Seconds before a failed message is tried again: 30 s, doubling, at most SQS's 12 hours (capped at 15 min). */
+export function retryDelaySeconds(receiveCount: number): number {
+  return Math.min(900, 30 * 2 ** Math.max(0, receiveCount - 1));
+}
