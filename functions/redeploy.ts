@@ -15,7 +15,7 @@ import type {
   TaskDefinitions,
 } from './core/ports.ts';
 import { isSuffixedSecretId, parseArn } from './core/arn.ts';
-import { type Item, type Reference, refersTo } from './core/reference.ts';
+import { type Item, type Reference, refersTo, taskContextOf } from './core/reference.ts';
 import {
   buildReport,
   failureReason,
@@ -63,7 +63,7 @@ interface ScanResult {
 async function scan(
   ports: ScanPorts,
   concurrency: number,
-  select: (references: readonly Reference[]) => Reference[],
+  select: (references: readonly Reference[], service: Service) => Reference[],
 ): Promise<ScanResult> {
   const users: ScanResult['users'] = [];
   const unreadable: ScanResult['unreadable'] = [];
@@ -74,7 +74,7 @@ async function scan(
     taskDefinitionArns.add(service.taskDefinitionArn);
     try {
       const { references } = await ports.taskDefinitions.referencesOf(service.taskDefinitionArn);
-      const matching = select(references);
+      const matching = select(references, service);
       if (matching.length > 0) users.push({ service, references: matching });
     } catch (error) {
       unreadable.push({ service, error });
@@ -215,9 +215,13 @@ export async function whoUses(
 ): Promise<WhoUsesReport> {
   const now = ports.now ?? Date.now;
   const started = now();
-  const { users, unreadable, scanned } = await scan(ports, concurrency, (references) =>
-    references.filter((reference) => items.some((item) => refersTo(reference, item))),
-  );
+  const { users, unreadable, scanned } = await scan(ports, concurrency, (references, service) => {
+    // A bare name (no account) means the secret or parameter of the service's own account, as ECS reads
+    // it: a reference to the same name in another account is another item.
+    const account = taskContextOf(service.taskDefinitionArn)?.account ?? null;
+    const here = items.map((item) => (item.account === null && account !== null ? { ...item, account } : item));
+    return references.filter((reference) => here.some((item) => refersTo(reference, item)));
+  });
   return {
     query,
     services: users

@@ -114,7 +114,7 @@ export function buildReport(input: {
     },
     ignored: input.ignored,
     dryRun: input.dryRun,
-    services: [...outcomes].sort(byServiceArn),
+    // Summary first: Logs Insights extracts a bounded number of fields from one JSON line.
     summary: {
       matched: outcomes.length,
       redeployed: count('redeployed'),
@@ -125,6 +125,7 @@ export function buildReport(input: {
     },
     scanned: input.scanned,
     durationMs: input.durationMs,
+    services: [...outcomes].sort(byServiceArn),
   };
 }
 

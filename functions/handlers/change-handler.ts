@@ -57,8 +57,9 @@ export function publishReport(report: Report, logger: Logger, metrics: Metrics):
   logger.info('redeploy report', { report });
   for (const service of report.services) {
     if (service.action !== 'failed') continue;
+    // `service` is Powertools' own key (the tool's name): the ECS service goes under `ecsService`.
     logger.error('service redeploy failed', {
-      service: {
+      ecsService: {
         serviceArn: service.serviceArn,
         serviceName: service.serviceName,
         clusterArn: service.clusterArn,

@@ -45,7 +45,7 @@ export function createWorkerHandler(env: NodeJS.ProcessEnv = process.env) {
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
     const message = parseRedeployMessage(record.body);
-    const context = { service: message.service, change: message.change, changeKey: message.changeKey, receiveCount };
+    const context = { ecsService: message.service, change: message.change, changeKey: message.changeKey, receiveCount };
     try {
       const outcome = await redeployQueued(message, ports, record.messageId, holdMs);
       if (outcome.action === 'already-done') {
@@ -58,7 +58,7 @@ export function createWorkerHandler(env: NodeJS.ProcessEnv = process.env) {
     } catch (error) {
       const reason = failureReason(error);
       if (receiveCount >= maxReceiveCount) {
-        logger.error('service redeploy failed', { ...context, service: { ...message.service, reason }, deadLetterQueue: true });
+        logger.error('service redeploy failed', { ...context, ecsService: { ...message.service, reason }, deadLetterQueue: true });
         metrics.addMetric('ServicesFailed', MetricUnit.Count, 1);
       } else {
         logger.warn('service redeploy failed, will be retried', { ...context, reason });

@@ -1,0 +1,276 @@
+/** What operators see in CloudWatch: alarms to an SNS topic, one dashboard, saved Logs Insights queries. */
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { InvalidPropsError } from '../errors.ts';
+import type { BundledFunction } from './function-defaults.ts';
+
+/** The metrics the handlers publish (Embedded Metric Format, one `service` dimension). */
+export const REDEPLOY_METRICS = [
+  'ChangesHandled',
+  'EventsIgnored',
+  'ServicesMatched',
+  'ServicesRedeployed',
+  'ServicesSkipped',
+  'ServicesFailed',
+] as const;
+export type RedeployMetricName = (typeof REDEPLOY_METRICS)[number];
+
+/**
+ * The log field holding the failed ECS service on a `service redeploy failed` line. Not `service`:
+ * Powertools Logger reserves that key (its own service name) and drops an extra attribute named so.
+ */
+export const FAILED_SERVICE_LOG_KEY = 'ecsService';
+
+export const REPORTS_QUERY = new logs.QueryString({
+  fields: [
+    '@timestamp',
+    'report.change.kind',
+    'report.change.name',
+    'report.change.label',
+    'report.change.trigger',
+    'report.ignored',
+    'report.dryRun',
+    'report.summary.matched',
+    'report.summary.redeployed',
+    'report.summary.wouldRedeploy',
+    'report.summary.skipped',
+    'report.summary.failed',
+    'report.durationMs',
+  ],
+  filterStatements: ['message = "redeploy report"'],
+  sort: '@timestamp desc',
+  limit: 1000,
+});
+
+export const FAILED_SERVICES_QUERY = new logs.QueryString({
+  fields: [
+    '@timestamp',
+    `${FAILED_SERVICE_LOG_KEY}.serviceName`,
+    `${FAILED_SERVICE_LOG_KEY}.clusterArn`,
+    `${FAILED_SERVICE_LOG_KEY}.reason`,
+    'change.kind',
+    'change.name',
+    'change.trigger',
+    `${FAILED_SERVICE_LOG_KEY}.serviceArn`,
+  ],
+  filterStatements: ['message = "service redeploy failed"'],
+  sort: '@timestamp desc',
+  limit: 1000,
+});
+
+export interface RedeployMonitoringProps {
+  readonly functions: readonly BundledFunction[];
+  /** Each gets an alarm on its first message and a line on the dashboard. */
+  readonly deadLetterQueues: readonly sqs.IQueue[];
+  /**
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * @default - a new topic
+   */
+  readonly alarmTopic?: sns.ITopic;
+}
+
+export class RedeployMonitoring extends Construct {
+  public static readonly METRICS_NAMESPACE = 'RotationRedeploy';
+  public static readonly METRICS_SERVICE_DIMENSION = 'rotation-redeploy';
+
+  /** Notified when any alarm fires or clears. */
+  public readonly alarmTopic: sns.ITopic;
+  public readonly servicesFailedAlarm: cloudwatch.Alarm;
+  public readonly functionErrorAlarms: readonly cloudwatch.Alarm[];
+  public readonly deadLetterAlarms: readonly cloudwatch.Alarm[];
+  /** Every alarm above. */
+  public readonly alarms: readonly cloudwatch.Alarm[];
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly reportsQuery: logs.QueryDefinition;
+  public readonly failedServicesQuery: logs.QueryDefinition;
+
+  /** One of the handlers' metrics, summed over `period`. */
+  public static metric(name: RedeployMetricName, period = Duration.minutes(5)): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: RedeployMonitoring.METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { service: RedeployMonitoring.METRICS_SERVICE_DIMENSION },
+      statistic: cloudwatch.Stats.SUM,
+      period,
+    });
+  }
+
+  constructor(scope: Construct, id: string, props: RedeployMonitoringProps) {
+    super(scope, id);
+    if (props.alarmEmail !== undefined && props.alarmTopic !== undefined) {
+      throw new InvalidPropsError('Give either alarmEmail or alarmTopic, not both');
+    }
+    this.alarmTopic = props.alarmTopic ?? this.createTopic(props.alarmEmail);
+    const notify = new actions.SnsAction(this.alarmTopic);
+    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string) => {
+      const created = metric.createAlarm(this, alarmId, {
+        alarmDescription: description,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // No data means nothing happened: no change, no failure.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(notify);
+      created.addOkAction(notify);
+      return created;
+    };
+
+    this.servicesFailedAlarm = alarm(
+      'ServicesFailed',
+      RedeployMonitoring.metric('ServicesFailed'),
+      'An ECS service that uses a changed secret or parameter could not be redeployed: its tasks still run with the old value. The "failed services" saved query lists which and why.',
+    );
+    this.functionErrorAlarms = props.functions.map((fn) =>
+      alarm(
+        `${fn.node.id}Errors`,
+        fn.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        `The ${fn.node.id} function failed on an event. Lambda retries it twice, then the event goes to the failed-invocation queue.`,
+      ),
+    );
+    this.deadLetterAlarms = props.deadLetterQueues.map((queue) =>
+      alarm(
+        `${queue.node.id}Messages`,
+        queue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        `A change event was not handled and waits in ${queue.node.id}: replay it once the cause is fixed, or the services using that secret keep the old value.`,
+      ),
+    );
+    this.alarms = [this.servicesFailedAlarm, ...this.functionErrorAlarms, ...this.deadLetterAlarms];
+
+    const logGroups = props.functions.map((fn) => fn.logGroup);
+    const queryFolder = Stack.of(this).stackName;
+    this.reportsQuery = new logs.QueryDefinition(this, 'ReportsQuery', {
+      queryDefinitionName: `${queryFolder}/redeploy reports`,
+      queryString: REPORTS_QUERY,
+      logGroups,
+    });
+    this.failedServicesQuery = new logs.QueryDefinition(this, 'FailedServicesQuery', {
+      queryDefinitionName: `${queryFolder}/failed services`,
+      queryString: FAILED_SERVICES_QUERY,
+      logGroups,
+    });
+
+    this.dashboard = this.createDashboard(props, logGroups);
+  }
+
+  private createTopic(alarmEmail: string | undefined): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Rotation redeploy alarms',
+      enforceSSL: true,
+    });
+    // enforceSSL replaces the topic's default access policy, and with it the grant alarms publish through.
+    const stack = Stack.of(this);
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowPublishFromAlarmsOfThisAccount',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+    if (alarmEmail !== undefined) topic.addSubscription(new subscriptions.EmailSubscription(alarmEmail));
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'The topic carries CloudWatch alarm notifications only (alarm names and states, never a secret or parameter value). CloudWatch cannot publish to a topic encrypted with the AWS managed key, and a customer managed key would add cost and a key policy for no protected data. Pass alarmTopic to use an encrypted topic of your own.',
+    });
+    return topic;
+  }
+
+  private createDashboard(
+    props: RedeployMonitoringProps,
+    logGroups: readonly logs.ILogGroup[],
+  ): cloudwatch.Dashboard {
+    const fnMetrics = (of: (fn: BundledFunction) => cloudwatch.IMetric) => props.functions.map(of);
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Changes handled and events ignored',
+        left: [RedeployMonitoring.metric('ChangesHandled'), RedeployMonitoring.metric('EventsIgnored')],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'ECS services matched, redeployed, skipped, failed',
+        left: [
+          RedeployMonitoring.metric('ServicesMatched'),
+          RedeployMonitoring.metric('ServicesRedeployed'),
+          RedeployMonitoring.metric('ServicesSkipped'),
+          RedeployMonitoring.metric('ServicesFailed'),
+        ],
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Function errors and throttles',
+        left: [
+          ...fnMetrics((fn) => fn.function.metricErrors({ label: `${fn.node.id} errors` })),
+          ...fnMetrics((fn) => fn.function.metricThrottles({ label: `${fn.node.id} throttles` })),
+        ],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function duration (max)',
+        left: fnMetrics((fn) =>
+          fn.function.metricDuration({ statistic: cloudwatch.Stats.MAXIMUM, label: `${fn.node.id} max` }),
+        ),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queue depth',
+        left: props.deadLetterQueues.map((queue) =>
+          queue.metricApproximateNumberOfMessagesVisible({
+            statistic: cloudwatch.Stats.MAXIMUM,
+            label: queue.node.id,
+          }),
+        ),
+        width: 8,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 24, height: 3 }),
+    );
+    const logGroupNames = logGroups.map((group) => group.logGroupName);
+    dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: 'Redeploy reports',
+        logGroupNames,
+        queryString: REPORTS_QUERY.toString(),
+        width: 24,
+        height: 8,
+      }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Failed services',
+        logGroupNames,
+        queryString: FAILED_SERVICES_QUERY.toString(),
+        width: 24,
+        height: 6,
+      }),
+    );
+    return dashboard;
+  }
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { optionsFromContext } from '../../infra/context.ts';
+import { InvalidContextError } from '../../infra/errors.ts';
+
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:platform-alarms';
+
+describe('CDK context', () => {
+  it('defaults to a real (not dry) run over all services, no CloudTrail rule, a new topic', () => {
+    expect(optionsFromContext({})).toEqual({
+      dryRun: false,
+      selectionMode: 'all',
+      cloudTrailFallback: false,
+      alarmEmail: undefined,
+      alarmTopicArn: undefined,
+      logRetention: undefined,
+      concurrency: undefined,
+      reservedConcurrency: undefined,
+      bundleDir: undefined,
+    });
+  });
+
+  it.each([
+    // -c key=value gives strings; cdk.json gives JSON types.
+    [{ dryRun: 'true' }, { dryRun: true }],
+    [{ dryRun: 'TRUE' }, { dryRun: true }],
+    [{ dryRun: true }, { dryRun: true }],
+    [{ dryRun: 'false' }, { dryRun: false }],
+    [{ cloudTrailFallback: 'true' }, { cloudTrailFallback: true }],
+    [{ cloudTrailFallback: false }, { cloudTrailFallback: false }],
+    [{ selectionMode: 'tagged' }, { selectionMode: 'tagged' }],
+    [{ selectionMode: 'all' }, { selectionMode: 'all' }],
+    [{ alarmEmail: ' ops@example.com ' }, { alarmEmail: 'ops@example.com' }],
+    [{ alarmTopicArn: TOPIC }, { alarmTopicArn: TOPIC }],
+    [{ alarmTopicArn: 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:alarms' }, {}],
+    [{ logRetentionDays: '90' }, { logRetention: 90 }],
+    [{ logRetentionDays: 365 }, { logRetention: 365 }],
+    [{ logRetentionDays: '9999' }, { logRetention: 9999 }],
+    [{ concurrency: '16' }, { concurrency: 16 }],
+    [{ reservedConcurrency: 1 }, { reservedConcurrency: 1 }],
+    [{ bundleDir: '/tmp/bundles' }, { bundleDir: '/tmp/bundles' }],
+    // Keys of CDK itself and of other tools are none of our business.
+    [{ '@aws-cdk/core:newStyleStackSynthesis': true, 'cli-telemetry': false }, {}],
+  ])('reads %j', (context, expected) => {
+    expect(optionsFromContext(context)).toMatchObject(expected);
+  });
+
+  it.each([
+    [{ dryRun: 'yes' }, /Context dryRun must be true \| false .*; got "yes"/],
+    [{ dryRun: 1 }, /Context dryRun must be/],
+    [{ cloudTrailFallback: 'on' }, /Context cloudTrailFallback must be/],
+    [{ selectionMode: 'Tagged' }, /Context selectionMode must be all \| tagged .*; got "Tagged"/],
+    [{ alarmEmail: 'ops' }, /Context alarmEmail must be an e-mail address/],
+    [{ alarmEmail: '' }, /Context alarmEmail must be/],
+    [{ alarmTopicArn: 'platform-alarms' }, /Context alarmTopicArn must be the ARN of an existing SNS topic/],
+    [{ alarmTopicArn: 'arn:aws:sqs:eu-west-1:123456789012:q' }, /Context alarmTopicArn must be/],
+    [
+      { logRetentionDays: '10' },
+      /Context logRetentionDays must be .*one of 1, 3, 5, 7, 14, 30, .*; got "10"/,
+    ],
+    [{ logRetentionDays: 'month' }, /Context logRetentionDays must be/],
+    [{ concurrency: '0' }, /Context concurrency must be .*1 to 50/],
+    [{ concurrency: '51' }, /Context concurrency must be/],
+    [{ concurrency: '2.5' }, /Context concurrency must be/],
+    [{ reservedConcurrency: '0' }, /Context reservedConcurrency must be/],
+    [
+      { alarmEmail: 'ops@example.com', alarmTopicArn: TOPIC },
+      /either alarmEmail .* or alarmTopicArn .*not both/,
+    ],
+    // A misspelt key would otherwise be ignored silently, and a dry run would redeploy for real.
+    [{ dryrun: 'true' }, /Unknown context key dryrun: did you mean dryRun\?/],
+    [{ 'selection-mode': 'tagged' }, /Unknown context key selection-mode: did you mean selectionMode\?/],
+    [{ LOG_RETENTION_DAYS: '7' }, /did you mean logRetentionDays\?/],
+  ])('refuses %j', (context, message) => {
+    expect(() => optionsFromContext(context)).toThrow(InvalidContextError);
+    expect(() => optionsFromContext(context)).toThrow(message);
+  });
+});

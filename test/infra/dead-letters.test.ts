@@ -1,0 +1,88 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStubBundleDir, logicalIdOf, removeDir, synthesize } from './synth.ts';
+
+let bundleDir: string;
+beforeAll(() => {
+  bundleDir = createStubBundleDir();
+});
+afterAll(() => removeDir(bundleDir));
+
+describe('dead-letter queues', () => {
+  it('encrypts both queues and keeps messages the 14 days SQS allows', () => {
+    // Prepare
+    const { template } = synthesize(bundleDir);
+
+    // Act
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+
+    // Assess
+    expect(queues).toHaveLength(2);
+    for (const queue of queues) {
+      expect(queue.Properties).toMatchObject({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 1_209_600,
+      });
+      // Not a customer managed or AWS managed KMS key: EventBridge cannot send to a queue under alias/aws/sqs.
+      expect(queue.Properties.KmsMasterKeyId).toBeUndefined();
+      expect(queue.Properties.QueueName).toBeUndefined();
+    }
+  });
+
+  it.each(['deliveryDeadLetterQueue', 'failedInvocationQueue'] as const)(
+    'refuses any request to the %s that does not use TLS',
+    (key) => {
+      // Prepare
+      const { stack, template } = synthesize(bundleDir);
+      const queue = logicalIdOf(stack.redeploy[key]);
+
+      // Act & Assess
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queue }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 'sqs:*',
+              Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ]),
+        },
+      });
+    },
+  );
+
+  it('lets EventBridge send to the delivery dead-letter queue on behalf of each rule, and nothing else', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir, { cloudTrailFallback: true });
+    const queue = logicalIdOf(stack.redeploy.deliveryDeadLetterQueue);
+    const rules = [
+      stack.redeploy.secretLabelUpdatedRule,
+      stack.redeploy.parameterChangedRule,
+      stack.redeploy.cloudTrailSecretRule,
+    ];
+
+    // Act
+    const policy = Object.values(
+      template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: queue }] } }),
+    )[0];
+    const allows = policy?.Properties.PolicyDocument.Statement.filter(
+      (statement: { Effect: string }) => statement.Effect === 'Allow',
+    );
+
+    // Assess
+    expect(allows).toEqual(
+      rules.map((rule) => {
+        if (rule === undefined) throw new Error('every rule should exist');
+        return expect.objectContaining({
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalIdOf(rule), 'Arn'] } } },
+        });
+      }),
+    );
+  });
+});

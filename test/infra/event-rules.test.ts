@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStubBundleDir, logicalIdOf, removeDir, synthesize } from './synth.ts';
+
+let bundleDir: string;
+beforeAll(() => {
+  bundleDir = createStubBundleDir();
+});
+afterAll(() => removeDir(bundleDir));
+
+const functionArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+describe('event rules', () => {
+  it('sends every Secrets Manager label move to the secret-changed function, whatever the label', () => {
+    // Prepare
+    const synthesized = synthesize(bundleDir);
+    const { template, stack } = synthesized;
+
+    // Act
+    const rule = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { 'detail-type': ['Secret Label Updated'] } },
+    });
+
+    // Assess
+    expect(Object.values(rule)).toHaveLength(1);
+    const properties = Object.values(rule)[0]?.Properties;
+    // Exactly source and detail-type: a filter on detail.labelUpdated would drop custom labels.
+    expect(properties.EventPattern).toEqual({
+      source: ['aws.secretsmanager'],
+      'detail-type': ['Secret Label Updated'],
+    });
+    expect(properties.State).toBe('ENABLED');
+    expect(properties.EventBusName).toBeUndefined();
+    expect(properties.Targets).toEqual([
+      expect.objectContaining({ Arn: functionArn(logicalIdOf(stack.redeploy.secretChanged.function)) }),
+    ]);
+  });
+
+  it('sends only Create and Update parameter changes to the parameter-changed function', () => {
+    // Prepare
+    const { template, stack } = synthesize(bundleDir);
+
+    // Act
+    const rule = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { 'detail-type': ['Parameter Store Change'] } },
+    });
+
+    // Assess
+    expect(Object.values(rule)).toHaveLength(1);
+    const properties = Object.values(rule)[0]?.Properties;
+    expect(properties.EventPattern).toEqual({
+      source: ['aws.ssm'],
+      'detail-type': ['Parameter Store Change'],
+      detail: { operation: ['Create', 'Update'] },
+    });
+    expect(properties.Targets).toEqual([
+      expect.objectContaining({ Arn: functionArn(logicalIdOf(stack.redeploy.parameterChanged.function)) }),
+    ]);
+  });
+
+  it('has no CloudTrail rule unless the fallback is enabled', () => {
+    // Prepare
+    const { template, stack } = synthesize(bundleDir);
+
+    // Act
+    const rules = template.findResources('AWS::Events::Rule');
+
+    // Assess
+    expect(Object.keys(rules)).toHaveLength(2);
+    expect(JSON.stringify(rules)).not.toContain('CloudTrail');
+    expect(stack.redeploy.cloudTrailSecretRule).toBeUndefined();
+  });
+
+  it('matches both CloudTrail detail-types with the fallback on, and never filters on responseElements', () => {
+    // Prepare
+    const { template, stack } = synthesize(bundleDir, { cloudTrailFallback: true });
+
+    // Act
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { detail: { eventSource: ['secretsmanager.amazonaws.com'] } } },
+    });
+
+    // Assess
+    expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(3);
+    expect(Object.values(rules)).toHaveLength(1);
+    const properties = Object.values(rules)[0]?.Properties;
+    // RotationSucceeded arrives as a service event whose responseElements is null: a filter there never matches.
+    expect(properties.EventPattern).toEqual({
+      source: ['aws.secretsmanager'],
+      'detail-type': ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'],
+      detail: {
+        eventSource: ['secretsmanager.amazonaws.com'],
+        eventName: ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage', 'RotationSucceeded'],
+      },
+    });
+    expect(properties.Targets).toEqual([
+      expect.objectContaining({ Arn: functionArn(logicalIdOf(stack.redeploy.secretChanged.function)) }),
+    ]);
+  });
+
+  it.each([
+    ['without', false],
+    ['with', true],
+  ])(
+    'gives every rule target (%s the CloudTrail fallback) a retry policy and the delivery dead-letter queue',
+    (_, cloudTrailFallback) => {
+      // Prepare
+      const { template, stack } = synthesize(bundleDir, { cloudTrailFallback });
+      const dlqArn = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.deliveryDeadLetterQueue), 'Arn'] };
+
+      // Act
+      const rules = Object.values(template.findResources('AWS::Events::Rule'));
+
+      // Assess
+      expect(rules).toHaveLength(cloudTrailFallback ? 3 : 2);
+      for (const rule of rules) {
+        expect(rule.Properties.Targets).toEqual([
+          expect.objectContaining({
+            DeadLetterConfig: { Arn: dlqArn },
+            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+          }),
+        ]);
+      }
+    },
+  );
+
+  it('lets each rule, and only that rule, invoke its function', () => {
+    // Prepare
+    const { template, stack } = synthesize(bundleDir, { cloudTrailFallback: true });
+    const rules = [
+      [stack.redeploy.secretLabelUpdatedRule, stack.redeploy.secretChanged],
+      [stack.redeploy.parameterChangedRule, stack.redeploy.parameterChanged],
+      [stack.redeploy.cloudTrailSecretRule, stack.redeploy.secretChanged],
+    ] as const;
+
+    // Act & Assess
+    template.resourceCountIs('AWS::Lambda::Permission', 3);
+    for (const [rule, fn] of rules) {
+      if (rule === undefined) throw new Error('the CloudTrail rule should exist');
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: functionArn(logicalIdOf(fn.function)),
+        SourceArn: functionArn(logicalIdOf(rule)),
+      });
+    }
+  });
+});

@@ -1,0 +1,249 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidPropsError } from '../../infra/errors.ts';
+import { createStubBundleDir, logicalIdOf, removeDir, synthesize } from './synth.ts';
+
+let bundleDir: string;
+beforeAll(() => {
+  bundleDir = createStubBundleDir();
+});
+afterAll(() => removeDir(bundleDir));
+
+const EXISTING_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:platform-alarms';
+
+describe('alarms', () => {
+  it('alarms on the first message in every dead-letter queue', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+
+    // Act & Assess
+    for (const queue of [stack.redeploy.deliveryDeadLetterQueue, stack.redeploy.failedInvocationQueue]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(queue), 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  it('alarms when any service could not be redeployed', () => {
+    // Prepare
+    const { template } = synthesize(bundleDir);
+
+    // Act & Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'RotationRedeploy',
+      MetricName: 'ServicesFailed',
+      Dimensions: [{ Name: 'service', Value: 'rotation-redeploy' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms on errors of each function', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+
+    // Act & Assess
+    for (const fn of stack.redeploy.functions) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(fn.function) } }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+
+  it('notifies the new topic when any alarm fires and when it clears', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const topic = { Ref: logicalIdOf(stack.redeploy.monitoring.alarmTopic) };
+
+    // Act
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+
+    // Assess: 2 queues + ServicesFailed + 2 functions.
+    expect(alarms).toHaveLength(5);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([topic]);
+      expect(alarm.Properties.OKActions).toEqual([topic]);
+      expect(alarm.Properties.AlarmDescription).toEqual(expect.any(String));
+      expect(alarm.Properties.AlarmName).toBeUndefined();
+    }
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('lets this account’s alarms publish to the new topic, over TLS only', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const topic = { Ref: logicalIdOf(stack.redeploy.monitoring.alarmTopic) };
+
+    // Act & Assess
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [topic],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: topic,
+            Condition: {
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':cloudwatch:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':alarm:*',
+                    ],
+                  ],
+                },
+              },
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('subscribes the alarm e-mail address to the new topic', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir, { alarmEmail: 'ops@example.com' });
+
+    // Act & Assess
+    template.resourceCountIs('AWS::SNS::Subscription', 1);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: logicalIdOf(stack.redeploy.monitoring.alarmTopic) },
+    });
+  });
+
+  it('notifies an existing topic instead of creating one', () => {
+    // Prepare
+    const { template } = synthesize(bundleDir, { alarmTopicArn: EXISTING_TOPIC });
+
+    // Act
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+
+    // Assess
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
+    expect(alarms).toHaveLength(5);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([EXISTING_TOPIC]);
+  });
+
+  it('refuses an e-mail address together with an existing topic', () => {
+    expect(() =>
+      synthesize(bundleDir, { alarmEmail: 'ops@example.com', alarmTopicArn: EXISTING_TOPIC }),
+    ).toThrow(InvalidPropsError);
+  });
+});
+
+describe('dashboard', () => {
+  it('charts the handlers’ metrics, function errors and duration, and dead-letter queue depth', () => {
+    // Prepare
+    const { template } = synthesize(bundleDir);
+
+    // Act
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+
+    // Assess
+    expect(dashboards).toHaveLength(1);
+    for (const metric of ['ChangesHandled', 'ServicesRedeployed', 'ServicesSkipped', 'ServicesFailed']) {
+      expect(body).toContain(`\\"RotationRedeploy\\",\\"${metric}\\",\\"service\\",\\"rotation-redeploy\\"`);
+    }
+    for (const metric of ['Errors', 'Duration', 'Throttles'])
+      expect(body).toContain(`\\"AWS/Lambda\\",\\"${metric}\\"`);
+    expect(body).toContain('\\"AWS/SQS\\",\\"ApproximateNumberOfMessagesVisible\\"');
+    expect(body).toContain('filter message = \\\\\\"redeploy report\\\\\\"');
+    expect(dashboards[0]?.Properties.DashboardName).toBeUndefined();
+  });
+
+  it('shows the state of every alarm', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+
+    // Act
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
+    const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+
+    // Assess
+    expect(alarmIds).toHaveLength(5);
+    expect(stack.redeploy.monitoring.alarms.map(logicalIdOf).sort()).toEqual([...alarmIds].sort());
+    for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
+  });
+});
+
+describe('saved Logs Insights queries', () => {
+  it('lists the redeploy reports from both functions’ log groups', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+
+    // Act
+    const query = Object.values(
+      template.findResources('AWS::Logs::QueryDefinition', {
+        Properties: { Name: 'TestStack/redeploy reports' },
+      }),
+    )[0];
+
+    // Assess
+    expect(query?.Properties.LogGroupNames).toEqual(
+      stack.redeploy.functions.map((fn) => ({ Ref: logicalIdOf(fn.logGroup) })),
+    );
+    const text: string = query?.Properties.QueryString;
+    expect(text.split('\n')).toEqual([
+      expect.stringMatching(
+        /^fields @timestamp, report\.change\.kind, report\.change\.name, .*report\.summary\.failed/,
+      ),
+      '| filter message = "redeploy report"',
+      '| sort @timestamp desc',
+      '| limit 1000',
+    ]);
+  });
+
+  it('lists the failed services with the reason and the change behind them', () => {
+    // Prepare
+    const { template } = synthesize(bundleDir);
+
+    // Act
+    const query = Object.values(
+      template.findResources('AWS::Logs::QueryDefinition', {
+        Properties: { Name: 'TestStack/failed services' },
+      }),
+    )[0];
+
+    // Assess
+    const text: string = query?.Properties.QueryString;
+    expect(text).toContain('| filter message = "service redeploy failed"');
+    // Not `service.…`: Powertools Logger reserves `service` for its own service name and drops the attribute.
+    expect(text).toMatch(
+      /^fields @timestamp, ecsService\.serviceName, ecsService\.clusterArn, ecsService\.reason, change\.kind/,
+    );
+    expect(text).not.toMatch(/[^.\w]service\./);
+  });
+});

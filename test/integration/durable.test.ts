@@ -1,0 +1,322 @@
+/**
+ * The deployed shape end to end on the emulator: change handlers → state table + redeploy queue → worker.
+ * Once per change, once per service, changes to one service coalesced, nothing lost when a run dies.
+ */
+import { readFileSync } from 'node:fs';
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Report } from '../../functions/core/report.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { awsClientConfig, type MotoServer, startMoto } from '../support/moto.ts';
+import { type Seeder, seeder } from '../support/seed.ts';
+
+const CLUSTER = 'durable';
+const SECRET = 'prod/db-password';
+const PARAMETER = '/prod/api/url';
+
+let moto: MotoServer;
+let seed: Seeder;
+let sqs: SQSClient;
+let dynamodb: DynamoDBClient;
+let account: { secretArn: string; firstVersion: string; queueUrl: string };
+
+const context = (name: string) =>
+  ({
+    functionName: name,
+    awsRequestId: `req-${Math.random()}`,
+    getRemainingTimeInMillis: () => 60_000,
+  }) as unknown as Context;
+
+const fixture = (file: string) => JSON.parse(readFileSync(new URL(`../../events/${file}`, import.meta.url), 'utf8'));
+
+/** Loads the handlers as a fresh execution environment would, with this environment. */
+async function loadHandlers(env: Record<string, string>) {
+  vi.resetModules();
+  Object.assign(process.env, env);
+  const secret = await import('../../functions/handlers/secret-changed.ts');
+  const parameter = await import('../../functions/handlers/parameter-changed.ts');
+  const worker = await import('../../functions/handlers/redeploy-worker.ts');
+  return {
+    secret: secret.handler as (event: unknown, context: Context) => Promise<Report>,
+    parameter: parameter.handler as (event: unknown, context: Context) => Promise<Report>,
+    worker: worker.handler as (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
+  };
+}
+
+type Handlers = Awaited<ReturnType<typeof loadHandlers>>;
+
+function labelUpdated(versionId: string) {
+  const event = fixture('secretsmanager-label-updated.json');
+  event.resources = [account.secretArn];
+  event.detail.versionId = versionId;
+  event.id = `evt-${Math.random()}`;
+  return event;
+}
+
+async function putSecret(value: string): Promise<string> {
+  const answer = await seed.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: value }));
+  return answer.VersionId ?? '';
+}
+
+async function receiveAll(): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (;;) {
+    const answer = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: account.queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+    );
+    if (!answer.Messages?.length) return messages;
+    messages.push(...answer.Messages);
+  }
+}
+
+function sqsEvent(messages: readonly Message[], receiveCount?: number): SQSEvent {
+  return {
+    Records: messages.map((message) => ({
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: String(receiveCount ?? message.Attributes?.ApproximateReceiveCount ?? '1'),
+        SentTimestamp: '0',
+        SenderId: 'test',
+        ApproximateFirstReceiveTimestamp: '0',
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:redeploys',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+/** What the Lambda event source mapping does: one invocation, then delete what succeeded. */
+async function deliver(handlers: Handlers, messages: readonly Message[], receiveCount?: number) {
+  const answer = await handlers.worker(sqsEvent(messages, receiveCount), context('redeploy-worker'));
+  const failed = new Set(answer.batchItemFailures.map((failure) => failure.itemIdentifier));
+  for (const message of messages) {
+    if (!failed.has(message.MessageId ?? '')) {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: account.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+  return answer;
+}
+
+const deployment = (service: string) => seed.deploymentIdOf(CLUSTER, service);
+const bodyOf = (message: Message) => JSON.parse(message.Body ?? '{}') as { service: { serviceName: string }; changeKey: string };
+
+beforeAll(async () => {
+  moto = await startMoto();
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
+  seed = seeder(moto.endpoint);
+  sqs = new SQSClient(awsClientConfig(moto.endpoint));
+  dynamodb = new DynamoDBClient(awsClientConfig(moto.endpoint));
+});
+
+afterAll(async () => {
+  seed?.destroy();
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await moto.reset();
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: 'state',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'redeploys', Attributes: { VisibilityTimeout: '300' } }));
+  const secret = await seed.createSecret(SECRET, 'first');
+  await seed.putParameter(PARAMETER, 'https://one');
+  await seed.createCluster(CLUSTER);
+  const both = await seed.registerTaskDefinition({
+    family: 'app',
+    containers: [
+      { name: 'app', secrets: [{ name: 'DB', valueFrom: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SECRET}` }, { name: 'URL', valueFrom: PARAMETER }] },
+    ],
+  });
+  const secretOnly = await seed.registerTaskDefinition({ family: 'web', containers: [{ name: 'web', secrets: [{ name: 'DB', valueFrom: secret.arn }] }] });
+  const none = await seed.registerTaskDefinition({ family: 'other', containers: [{ name: 'other', environment: { A: 'b' } }] });
+  await seed.createService({ cluster: CLUSTER, name: 'app', taskDefinition: both, desiredCount: 1 });
+  await seed.createService({ cluster: CLUSTER, name: 'web', taskDefinition: secretOnly, desiredCount: 1 });
+  await seed.createService({ cluster: CLUSTER, name: 'other', taskDefinition: none, desiredCount: 1 });
+  account = { secretArn: secret.arn, firstVersion: secret.versionId, queueUrl: queue.QueueUrl ?? '' };
+});
+
+const queuedEnv = () => ({ TABLE_NAME: 'state', QUEUE_URL: account.queueUrl, COALESCE_SECONDS: '0', DRY_RUN: 'false', SELECTION_MODE: 'all' });
+
+describe('durable redeploys through the queue', () => {
+  it('queues each matching service once and the worker redeploys it', async () => {
+    const handlers = await loadHandlers(queuedEnv());
+    const before = { app: await deployment('app'), web: await deployment('web'), other: await deployment('other') };
+    const version = await putSecret('second');
+
+    const report = await handlers.secret(labelUpdated(version), context('secret-changed'));
+    const messages = await receiveAll();
+    const answer = await deliver(handlers, messages);
+
+    expect(report.services.map((service) => [service.serviceName, service.action])).toEqual([
+      ['app', 'queued'],
+      ['web', 'queued'],
+    ]);
+    expect(report.changeKey).toBe(`${account.secretArn}|AWSCURRENT|${version}`);
+    expect(messages.map((message) => bodyOf(message).service.serviceName).sort()).toEqual(['app', 'web']);
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await deployment('app')).not.toBe(before.app);
+    expect(await deployment('web')).not.toBe(before.web);
+    expect(await deployment('other')).toBe(before.other);
+  });
+
+  it('gives a service whose secret and parameter both changed one deployment carrying both changes', async () => {
+    const handlers = await loadHandlers(queuedEnv());
+    const version = await putSecret('second');
+    await seed.putParameter(PARAMETER, 'https://two');
+    await handlers.secret(labelUpdated(version), context('secret-changed'));
+    const parameterEvent = fixture('ssm-parameter-update.json');
+    await handlers.parameter(parameterEvent, context('parameter-changed'));
+    const messages = await receiveAll();
+    const forApp = messages.filter((message) => bodyOf(message).service.serviceName === 'app');
+    expect(forApp).toHaveLength(2);
+    const before = await deployment('app');
+
+    await deliver(handlers, [forApp[0] as Message]);
+    const afterFirst = await deployment('app');
+    await deliver(handlers, [forApp[1] as Message]);
+
+    expect(afterFirst).not.toBe(before);
+    expect(await deployment('app')).toBe(afterFirst);
+  });
+
+  it('handles one rotation announced three ways, and a repeated delivery, as one change', async () => {
+    const handlers = await loadHandlers(queuedEnv());
+    const version = await putSecret('second');
+    const stageMoved = fixture('cloudtrail-update-secret-version-stage.json');
+    stageMoved.detail.responseElements.arn = account.secretArn;
+    stageMoved.detail.requestParameters = { secretId: account.secretArn, versionStage: 'AWSCURRENT', moveToVersionId: version, removeFromVersionId: account.firstVersion };
+    const succeeded = fixture('cloudtrail-rotation-succeeded.json');
+    succeeded.detail.additionalEventData.SecretId = account.secretArn;
+    const native = labelUpdated(version);
+
+    const reports = [
+      await handlers.secret(native, context('secret-changed')),
+      await handlers.secret(native, context('secret-changed')),
+      await handlers.secret(stageMoved, context('secret-changed')),
+      await handlers.secret(succeeded, context('secret-changed')),
+    ];
+
+    expect(reports.map((report) => report.ignored)).toEqual([null, 'already-handled', 'already-handled', 'already-handled']);
+    expect(new Set(reports.map((report) => report.changeKey)).size).toBe(1);
+    expect(await receiveAll()).toHaveLength(2);
+  });
+
+  it('treats a late announcement of an older value as the value current now', async () => {
+    const handlers = await loadHandlers(queuedEnv());
+    const older = await putSecret('second');
+    const newer = await putSecret('third');
+
+    const first = await handlers.secret(labelUpdated(newer), context('secret-changed'));
+    const late = await handlers.secret(labelUpdated(older), context('secret-changed'));
+
+    expect(first.changeKey).toBe(`${account.secretArn}|AWSCURRENT|${newer}`);
+    expect(late.ignored).toBe('already-handled');
+    expect(await receiveAll()).toHaveLength(2);
+  });
+
+  it('loses nothing when a run dies mid fan-out: the retried run queues again and each service is redeployed once', async () => {
+    const broken = await loadHandlers({ ...queuedEnv(), QUEUE_URL: `${account.queueUrl}-missing` });
+    const version = await putSecret('second');
+    const event = labelUpdated(version);
+    await expect(broken.secret(event, context('secret-changed'))).rejects.toThrow();
+    const before = { app: await deployment('app'), web: await deployment('web') };
+
+    const handlers = await loadHandlers(queuedEnv());
+    const retried = await handlers.secret(event, context('secret-changed'));
+    const messages = await receiveAll();
+    await deliver(handlers, messages);
+    const afterFirstDelivery = { app: await deployment('app'), web: await deployment('web') };
+    // The same messages delivered again (SQS is at least once) change nothing.
+    const again = await deliver(handlers, messages);
+
+    expect(retried.summary.queued).toBe(2);
+    expect(afterFirstDelivery.app).not.toBe(before.app);
+    expect(afterFirstDelivery.web).not.toBe(before.web);
+    expect(again.batchItemFailures).toEqual([]);
+    expect({ app: await deployment('app'), web: await deployment('web') }).toEqual(afterFirstDelivery);
+  });
+
+  it('fails only the message whose service cannot be redeployed, and counts it failed on its last attempt', async () => {
+    const handlers = await loadHandlers(queuedEnv());
+    const version = await putSecret('second');
+    await handlers.secret(labelUpdated(version), context('secret-changed'));
+    const [good] = await receiveAll();
+    const body = bodyOf(good as Message);
+    const doomed: Message = {
+      MessageId: 'doomed',
+      ReceiptHandle: 'doomed-receipt',
+      Body: JSON.stringify({ ...body, service: { ...body.service, serviceName: 'gone', serviceArn: `${body.service.serviceName}-gone` } }),
+    };
+    const before = await deployment(body.service.serviceName);
+    const written: string[] = [];
+    const capture = (chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    };
+    const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
+
+    const answer = await handlers
+      .worker(sqsEvent([good as Message, doomed], 5), context('redeploy-worker'))
+      .finally(() => {
+        for (const spy of spies) spy.mockRestore();
+      });
+
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'doomed' }]);
+    expect(await deployment(body.service.serviceName)).not.toBe(before);
+    const lines = written.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+    expect(lines.find((line) => line.message === 'service redeploy failed')).toMatchObject({
+      ecsService: { serviceName: 'gone' },
+      deadLetterQueue: true,
+      receiveCount: 5,
+    });
+    expect(lines.find((line) => line._aws !== undefined)).toMatchObject({ ServicesRedeployed: 1, ServicesFailed: 1 });
+  });
+
+  it('refuses a message that is not a redeploy message, failing only that record', async () => {
+    const handlers = await loadHandlers(queuedEnv());
+
+    const answer = await handlers.worker(
+      sqsEvent([{ MessageId: 'junk', ReceiptHandle: 'r', Body: '{"hello":1}' }]),
+      context('redeploy-worker'),
+    );
+
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'junk' }]);
+  });
+
+  it('keeps task definition references in the table, so a cold start asks ECS for none it knows', async () => {
+    const first = await loadHandlers({ ...queuedEnv(), DRY_RUN: 'true' });
+    const version = await putSecret('second');
+    const report = await first.secret(labelUpdated(version), context('secret-changed'));
+    const items = await dynamodb.send(new ScanCommand({ TableName: 'state' }));
+    const cached = (items.Items ?? []).map((item) => item.id?.S ?? '').filter((id) => id.startsWith('td#'));
+
+    expect(report.summary.wouldRedeploy).toBe(2);
+    expect(cached).toHaveLength(3);
+  });
+});
