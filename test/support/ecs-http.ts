@@ -19,7 +19,9 @@ export function ecsRequestHandler(backend: EcsBackend) {
     async handle(request: HttpRequestLike) {
       const target = request.headers['x-amz-target'] ?? '';
       const action = target.slice(target.lastIndexOf('.') + 1);
-      const input = JSON.parse(typeof request.body === 'string' && request.body !== '' ? request.body : '{}');
+      // The SDK sends the JSON body as a string or as bytes, depending on the protocol implementation.
+      const text = request.body instanceof Uint8Array ? Buffer.from(request.body).toString('utf8') : request.body;
+      const input = JSON.parse(typeof text === 'string' && text !== '' ? text : '{}');
       const answer = await backend(action, input);
       const isError = 'error' in answer;
       const body = isError ? { __type: answer.error, message: answer.message } : answer.ok;

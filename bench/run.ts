@@ -1,0 +1,125 @@
+/**
+ * `npm run bench [-- --repeats N --latency MS --sizes 100x10,1000x20,10000x100]`: runs every
+ * measurement in a fresh process (bench/measure.ts), one at a time, and writes bench/RESULTS.md.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { cpus, platform, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { leastCalls } from './bounds.ts';
+import { type Measurement, type MeasurementSpec, RESULT_PREFIX, readRotation } from './measurement.ts';
+import type { PipelineName } from './pipelines.ts';
+import { renderResults, type SizeResults } from './results-report.ts';
+import { DEFAULT_LATENCY_MS } from './simulated-ecs.ts';
+import { syntheticAccount } from './synthetic-account.ts';
+
+const MEASURE = fileURLToPath(new URL('./measure.ts', import.meta.url));
+const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
+const PIPELINES: readonly PipelineName[] = ['ours', 'naive'];
+
+class BenchUsageError extends Error {
+  override name = 'BenchUsageError';
+}
+
+function parseSizes(text: string): { services: number; clusters: number }[] {
+  return text.split(',').map((size) => {
+    const match = /^(\d+)x(\d+)$/.exec(size.trim());
+    if (match === null) throw new BenchUsageError(`--sizes takes SERVICESxCLUSTERS,…, got "${size}"`);
+    return { services: Number(match[1]), clusters: Number(match[2]) };
+  });
+}
+
+function wholeNumber(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0)
+    throw new BenchUsageError(`--${name} takes a whole number, got "${text}"`);
+  return value;
+}
+
+/** The child inherits tsx's loader flags from this process's execArgv. */
+function measureInChild(spec: MeasurementSpec): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, MEASURE, JSON.stringify(spec)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = stdout.split('\n').find((candidate) => candidate.startsWith(RESULT_PREFIX));
+      if (code !== 0 || line === undefined) {
+        reject(
+          new Error(`measurement ${JSON.stringify(spec)} exited with code ${code}: ${stdout.slice(-2000)}`),
+        );
+      } else {
+        resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as Measurement);
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      repeats: { type: 'string', default: '3' },
+      latency: { type: 'string', default: String(DEFAULT_LATENCY_MS) },
+      sizes: { type: 'string', default: '100x10,1000x20,10000x100' },
+    },
+  });
+  const repeats = Math.max(1, wholeNumber('repeats', values.repeats));
+  const latencyMs = wholeNumber('latency', values.latency);
+  const sizes = parseSizes(values.sizes);
+  const command = [
+    'npm run bench',
+    ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
+  ].join(' ');
+
+  const { parsed } = await readRotation();
+  const results: SizeResults[] = [];
+  for (const { services, clusters } of sizes) {
+    // The same shape always gives the same account: this one is the children's, for its least calls.
+    const account = syntheticAccount({ services, clusters, changedSecretArn: parsed.change.arn });
+    const measurements: Record<PipelineName, Measurement[]> = { ours: [], naive: [] };
+    for (const pipeline of PIPELINES) {
+      for (let repeat = 1; repeat <= repeats; repeat += 1) {
+        const measurement = await measureInChild({ pipeline, services, clusters, latencyMs });
+        measurements[pipeline].push(measurement);
+        const last = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(2)} s`);
+        process.stderr.write(
+          `${services} services, ${pipeline}, run ${repeat}/${repeats}: cold ${last(measurement.cold.toLastUpdateMs)}, warm ${last(measurement.warm.toLastUpdateMs)} (virtual), ${((measurement.cold.wallMs + measurement.warm.wallMs) / 1000).toFixed(1)} s real\n`,
+        );
+      }
+    }
+    results.push({
+      services,
+      clusters,
+      taskDefinitions: account.taskDefinitions.size,
+      matches: account.matchingServiceArns.size,
+      least: { cold: leastCalls(account, false), warm: leastCalls(account, true) },
+      measurements,
+    });
+  }
+
+  const markdown = renderResults({
+    command,
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      platform: `${platform()} ${release()}`,
+    },
+    latencyMs,
+    repeats,
+    sizes: results,
+  });
+  await writeFile(RESULTS, markdown);
+  process.stdout.write(`${markdown}\nwritten to ${RESULTS}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(error instanceof BenchUsageError ? 2 : 1);
+});
