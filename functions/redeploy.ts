@@ -1,7 +1,7 @@
 /**
  * The use case, wiring the ports: change → inventory → plan → act → report. `whoUses` shares the scan.
  */
-import { forEachBounded } from './core/bounded.ts';
+import { createLimiter } from './core/bounded.ts';
 import type { Change, ParsedEvent } from './core/change.ts';
 import { changeKey } from './core/change-key.ts';
 import { type Decision, decide, matchingReferences, type Service } from './core/plan.ts';
@@ -59,27 +59,41 @@ interface ScanResult {
   readonly scanned: ScanCounts;
 }
 
-/** Walks the inventory once and keeps the services whose current task definition references `matches`. */
+/**
+ * Walks the inventory once and keeps the services whose current task definition references what `select`
+ * picks. The walk runs ahead of the task definition reads (so both ECS buckets drain at once), and each
+ * user goes to `onUser` as soon as it is known, so acting overlaps scanning.
+ */
 async function scan(
   ports: ScanPorts,
   concurrency: number,
   select: (references: readonly Reference[], service: Service) => Reference[],
+  onUser: (service: Service, references: Reference[]) => void = () => {},
 ): Promise<ScanResult> {
   const users: ScanResult['users'] = [];
   const unreadable: ScanResult['unreadable'] = [];
   const taskDefinitionArns = new Set<string>();
+  const limit = createLimiter(concurrency);
+  const reads: Promise<void>[] = [];
   let services = 0;
-  await forEachBounded(ports.inventory.services(), concurrency, async (service) => {
+  for await (const service of ports.inventory.services()) {
     services += 1;
     taskDefinitionArns.add(service.taskDefinitionArn);
-    try {
-      const { references } = await ports.taskDefinitions.referencesOf(service.taskDefinitionArn);
-      const matching = select(references, service);
-      if (matching.length > 0) users.push({ service, references: matching });
-    } catch (error) {
-      unreadable.push({ service, error });
-    }
-  });
+    reads.push(
+      limit(() => ports.taskDefinitions.referencesOf(service.taskDefinitionArn)).then(
+        ({ references }) => {
+          const matching = select(references, service);
+          if (matching.length === 0) return;
+          users.push({ service, references: matching });
+          onUser(service, matching);
+        },
+        (error: unknown) => {
+          unreadable.push({ service, error });
+        },
+      ),
+    );
+  }
+  await Promise.all(reads);
   await ports.taskDefinitions.settle?.();
   return {
     users,
@@ -88,43 +102,70 @@ async function scan(
   };
 }
 
-async function act(
-  decisions: readonly Decision[],
-  delivery: Delivery,
-  options: RunOptions,
-  keyed: { key: string; change: RedeployMessage['change'] },
-): Promise<ServiceOutcome[]> {
+/** SendMessageBatch's size: queued hand-offs go out as soon as this many are decided. */
+const HAND_OFF_BATCH = 10;
+
+/**
+ * Carries out decisions as they arrive: skips and dry runs are recorded, redeploys start at once (direct)
+ * or are handed to the queue in batches (queued). `finish` waits for everything and returns the outcomes.
+ */
+function actor(delivery: Delivery, options: RunOptions, keyed: { key: string; change: RedeployMessage['change'] }) {
   const outcomes: ServiceOutcome[] = [];
-  const toRedeploy: Decision[] = [];
-  for (const decision of decisions) {
-    const { service, references } = decision;
-    if (decision.action === 'skip') outcomes.push(outcomeOf(service, references, 'skipped', decision.reason));
-    else if (options.dryRun) outcomes.push(outcomeOf(service, references, 'would-redeploy'));
-    else toRedeploy.push(decision);
-  }
-  if (delivery.kind === 'queued') {
+  const inFlight: Promise<void>[] = [];
+  const limit = createLimiter(options.concurrency);
+  let batch: Decision[] = [];
+
+  const handOff = (decisions: Decision[]) => {
+    if (delivery.kind !== 'queued' || decisions.length === 0) return;
     // All or nothing: a failed hand-off fails the run, and the retried run hands off again (the worker
     // redeploys each service once per change key, so a second hand-off costs nothing).
-    await delivery.dispatch.dispatch(
-      toRedeploy.map(({ service }) => ({
-        service: { serviceArn: service.serviceArn, serviceName: service.serviceName, clusterArn: service.clusterArn },
-        changeKey: keyed.key,
-        change: keyed.change,
-      })),
-    );
-    for (const { service, references } of toRedeploy) outcomes.push(outcomeOf(service, references, 'queued'));
-    return outcomes;
-  }
-  await forEachBounded(toRedeploy, options.concurrency, async ({ service, references }) => {
-    try {
-      const { deploymentId } = await delivery.redeployer.redeploy(service);
-      outcomes.push(outcomeOf(service, references, 'redeployed', null, deploymentId));
-    } catch (error) {
-      // One service's failure is that service's outcome; the others go on.
-      outcomes.push(outcomeOf(service, references, 'failed', failureReason(error)));
-    }
-  });
-  return outcomes;
+    const sent = delivery.dispatch
+      .dispatch(
+        decisions.map(({ service }) => ({
+          service: { serviceArn: service.serviceArn, serviceName: service.serviceName, clusterArn: service.clusterArn },
+          changeKey: keyed.key,
+          change: keyed.change,
+        })),
+      )
+      .then(() => {
+        for (const { service, references } of decisions) outcomes.push(outcomeOf(service, references, 'queued'));
+      });
+    // Observed here so an early failure is not reported as unhandled before `finish` awaits it.
+    sent.catch(() => {});
+    inFlight.push(sent);
+  };
+
+  return {
+    act(decision: Decision): void {
+      const { service, references } = decision;
+      if (decision.action === 'skip') {
+        outcomes.push(outcomeOf(service, references, 'skipped', decision.reason));
+      } else if (options.dryRun) {
+        outcomes.push(outcomeOf(service, references, 'would-redeploy'));
+      } else if (delivery.kind === 'queued') {
+        batch.push(decision);
+        if (batch.length >= HAND_OFF_BATCH) {
+          handOff(batch);
+          batch = [];
+        }
+      } else {
+        const { redeployer } = delivery;
+        inFlight.push(
+          limit(() => redeployer.redeploy(service)).then(
+            ({ deploymentId }) => void outcomes.push(outcomeOf(service, references, 'redeployed', null, deploymentId)),
+            // One service's failure is that service's outcome; the others go on.
+            (error: unknown) => void outcomes.push(outcomeOf(service, references, 'failed', failureReason(error))),
+          ),
+        );
+      }
+    },
+    async finish(): Promise<ServiceOutcome[]> {
+      handOff(batch);
+      batch = [];
+      await Promise.all(inFlight);
+      return outcomes;
+    },
+  };
 }
 
 /**
@@ -163,13 +204,16 @@ export async function redeployForChange(parsed: ParsedEvent, ports: RedeployPort
   }
   const { change, key } = await keyOf(parsed, ports.changeVersions);
   const work = async (): Promise<Report> => {
-    const { users, unreadable, scanned } = await scan(ports, options.concurrency, (references) =>
-      matchingReferences(change, references),
-    );
+    const summary = buildReport({ change, ignored: null, dryRun: options.dryRun, outcomes: [], scanned: noScan, durationMs: 0 }).change;
+    const acting = actor(ports.delivery, options, { key, change: summary });
     // A service is decided once, whatever number of its containers or references match.
-    const decisions = users.map(({ service, references }) => decide(change, service, references));
-    const summary = buildReport({ change, ignored: null, dryRun: options.dryRun, outcomes: [], scanned, durationMs: 0 }).change;
-    const outcomes = await act(decisions, ports.delivery, options, { key, change: summary });
+    const { unreadable, scanned } = await scan(
+      ports,
+      options.concurrency,
+      (references) => matchingReferences(change, references),
+      (service, references) => acting.act(decide(change, service, references)),
+    );
+    const outcomes = await acting.finish();
     for (const { service, error } of unreadable) {
       outcomes.push(outcomeOf(service, [], 'failed', `task definition unreadable: ${failureReason(error)}`));
     }

@@ -28,3 +28,26 @@ export async function forEachBounded<T>(
   await Promise.all(running);
   if (failure !== null) throw (failure as { error: unknown }).error;
 }
+
+/**
+ * A limiter: `limit(work)` runs `work` when fewer than `size` are running, in call order. Unlike
+ * forEachBounded it never holds back the caller, so a producer can run ahead of slow consumers.
+ */
+export function createLimiter(size: number): <T>(work: () => Promise<T>) => Promise<T> {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`);
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    running -= 1;
+    waiting.shift()?.();
+  };
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (running >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  };
+}
