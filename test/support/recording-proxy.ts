@@ -1,0 +1,127 @@
+/**
+ * An HTTP proxy in front of the emulator that records every AWS JSON-protocol call (ECS, the tagging API)
+ * and can answer chosen calls with an error, so a test can count what the tool asked for and inject the
+ * faults moto cannot produce. Point the code under test at `proxy.endpoint` (AWS_ENDPOINT_URL).
+ *
+ *   const proxy = await startRecordingProxy(moto.endpoint);
+ *   proxy.failWhen((call) => call.action === 'UpdateService', { type: 'AccessDeniedException', message: '...' });
+ */
+import { createServer, type IncomingHttpHeaders, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedCall {
+  /** The `x-amz-target` prefix, e.g. `AmazonEC2ContainerServiceV20141113` or `ResourceGroupsTaggingAPI_20170126`. */
+  readonly service: string;
+  /** e.g. `UpdateService`. */
+  readonly action: string;
+  readonly input: Record<string, unknown>;
+}
+
+export interface InjectedFault {
+  readonly type: string;
+  readonly message: string;
+  readonly status?: number;
+}
+
+export interface RecordingProxy {
+  readonly endpoint: string;
+  /** Every call since the last `clear()`, in arrival order. Calls without `x-amz-target` are not recorded. */
+  readonly calls: readonly RecordedCall[];
+  /** The recorded calls of one action. */
+  callsOf(action: string): RecordedCall[];
+  clear(): void;
+  /** Answers every call `matches` picks with `fault` instead of forwarding it. */
+  failWhen(matches: (call: RecordedCall) => boolean, fault: InjectedFault): void;
+  /** Forgets every fault. */
+  heal(): void;
+  stop(): Promise<void>;
+}
+
+function forwardedHeaders(headers: IncomingHttpHeaders, host: string): IncomingHttpHeaders {
+  const copy: IncomingHttpHeaders = { ...headers, host };
+  delete copy.connection;
+  return copy;
+}
+
+export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+  const upstream = new URL(target);
+  const calls: RecordedCall[] = [];
+  let faults: { matches: (call: RecordedCall) => boolean; fault: InjectedFault }[] = [];
+
+  const server = createServer((incoming, outgoing) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const targetHeader = incoming.headers['x-amz-target'];
+      if (typeof targetHeader === 'string') {
+        const dot = targetHeader.lastIndexOf('.');
+        let input: Record<string, unknown> = {};
+        try {
+          input = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+        } catch {
+          // not JSON: keep the call, without its input
+        }
+        const call = { service: targetHeader.slice(0, dot), action: targetHeader.slice(dot + 1), input };
+        calls.push(call);
+        const fault = faults.find((candidate) => candidate.matches(call))?.fault;
+        if (fault !== undefined) {
+          const payload = JSON.stringify({ __type: fault.type, message: fault.message });
+          outgoing.writeHead(fault.status ?? 400, {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amzn-errortype': fault.type,
+            'x-amzn-requestid': 'injected-fault',
+            'content-length': Buffer.byteLength(payload),
+          });
+          outgoing.end(payload);
+          return;
+        }
+      }
+      const forwarded = request(
+        {
+          hostname: upstream.hostname,
+          port: upstream.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: forwardedHeaders(incoming.headers, upstream.host),
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
+      forwarded.on('error', (error) => {
+        outgoing.writeHead(502, { 'content-type': 'text/plain' });
+        outgoing.end(`proxy could not reach ${target}: ${error.message}`);
+      });
+      forwarded.end(body);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get calls() {
+      return calls;
+    },
+    callsOf: (action) => calls.filter((call) => call.action === action),
+    clear: () => {
+      calls.length = 0;
+    },
+    failWhen: (matches, fault) => {
+      faults.push({ matches, fault });
+    },
+    heal: () => {
+      faults = [];
+    },
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+      }),
+  };
+}
