@@ -1,6 +1,6 @@
 /** Builds the use case's ports from SDK clients and settings: the one place that picks adapters. */
-import type { Settings } from './config.ts';
-import { regionalMetadataClients, AwsChangeVersions } from './aws/change-versions.ts';
+
+import { AwsChangeVersions, regionalMetadataClients } from './aws/change-versions.ts';
 import type { AwsClients } from './aws/clients.ts';
 import { ClusterInventory, TaggedInventory } from './aws/ecs-inventory.ts';
 import { PowertoolsOncePerKey } from './aws/once-per-change.ts';
@@ -8,6 +8,7 @@ import { QueueDispatch, SqsRedeployQueue } from './aws/redeploy-queue.ts';
 import { EcsRedeployer } from './aws/redeployer.ts';
 import { StateTable } from './aws/state-table.ts';
 import { EcsTaskDefinitions } from './aws/task-definitions.ts';
+import type { Settings } from './config.ts';
 import type { RedeployPorts } from './redeploy.ts';
 
 /** A change is remembered for a day: EventBridge retries a target for up to 24 hours. */
@@ -20,11 +21,15 @@ export interface PortWarnings {
   readonly storeError?: (error: unknown) => void;
 }
 
-export type AwsPorts = RedeployPorts & { readonly once?: PowertoolsOncePerKey | undefined; readonly state?: StateTable };
+export type AwsPorts = RedeployPorts & {
+  readonly once?: PowertoolsOncePerKey | undefined;
+  readonly state?: StateTable;
+};
 
 export function portsFromAws(
   clients: AwsClients,
-  settings: Pick<Settings, 'selection'> & Partial<Pick<Settings, 'tableName' | 'queueUrl' | 'coalesceSeconds'>>,
+  settings: Pick<Settings, 'selection'> &
+    Partial<Pick<Settings, 'tableName' | 'queueUrl' | 'coalesceSeconds'>>,
   warnings: PortWarnings = {},
 ): AwsPorts {
   const state =
@@ -46,7 +51,11 @@ export function portsFromAws(
         ? { kind: 'direct', redeployer: new EcsRedeployer(clients.ecs) }
         : {
             kind: 'queued',
-            dispatch: new QueueDispatch(state, new SqsRedeployQueue(clients.sqs, queueUrl), settings.coalesceSeconds ?? 60),
+            dispatch: new QueueDispatch(
+              state,
+              new SqsRedeployQueue(clients.sqs, queueUrl),
+              settings.coalesceSeconds ?? 60,
+            ),
           },
     ...(state === undefined
       ? {}

@@ -3,7 +3,7 @@
  * A repeated or redriven message finds its change done and does nothing; a change that arrived within the
  * coalescing window rides along with the first message's redeploy.
  */
-import type { PendingRedeploys, RedeployMessage, Redeployer } from './core/ports.ts';
+import type { PendingRedeploys, Redeployer, RedeployMessage } from './core/ports.ts';
 
 export class ServiceBusyError extends Error {
   constructor(serviceArn: string) {
@@ -13,7 +13,11 @@ export class ServiceBusyError extends Error {
 }
 
 export type QueuedOutcome =
-  | { readonly action: 'redeployed'; readonly deploymentId: string | null; readonly changeKeys: readonly string[] }
+  | {
+      readonly action: 'redeployed';
+      readonly deploymentId: string | null;
+      readonly changeKeys: readonly string[];
+    }
   | { readonly action: 'already-done' };
 
 export interface QueuedPorts {

@@ -1,6 +1,8 @@
 /**
  * The use case, wiring the ports: change → inventory → plan → act → report. `whoUses` shares the scan.
  */
+
+import { isSuffixedSecretId, parseArn } from './core/arn.ts';
 import { createLimiter } from './core/bounded.ts';
 import type { Change, ParsedEvent } from './core/change.ts';
 import { changeKey } from './core/change-key.ts';
@@ -10,11 +12,10 @@ import type {
   Inventory,
   OncePerKey,
   RedeployDispatch,
-  RedeployMessage,
   Redeployer,
+  RedeployMessage,
   TaskDefinitions,
 } from './core/ports.ts';
-import { isSuffixedSecretId, parseArn } from './core/arn.ts';
 import { type Item, type Reference, refersTo, taskContextOf } from './core/reference.ts';
 import {
   buildReport,
@@ -98,7 +99,11 @@ async function scan(
   return {
     users,
     unreadable,
-    scanned: { clusters: ports.inventory.clustersScanned, services, taskDefinitions: taskDefinitionArns.size },
+    scanned: {
+      clusters: ports.inventory.clustersScanned,
+      services,
+      taskDefinitions: taskDefinitionArns.size,
+    },
   };
 }
 
@@ -109,7 +114,11 @@ const HAND_OFF_BATCH = 10;
  * Carries out decisions as they arrive: skips and dry runs are recorded, redeploys start at once (direct)
  * or are handed to the queue in batches (queued). `finish` waits for everything and returns the outcomes.
  */
-function actor(delivery: Delivery, options: RunOptions, keyed: { key: string; change: RedeployMessage['change'] }) {
+function actor(
+  delivery: Delivery,
+  options: RunOptions,
+  keyed: { key: string; change: RedeployMessage['change'] },
+) {
   const outcomes: ServiceOutcome[] = [];
   const inFlight: Promise<void>[] = [];
   const limit = createLimiter(options.concurrency);
@@ -122,13 +131,18 @@ function actor(delivery: Delivery, options: RunOptions, keyed: { key: string; ch
     const sent = delivery.dispatch
       .dispatch(
         decisions.map(({ service }) => ({
-          service: { serviceArn: service.serviceArn, serviceName: service.serviceName, clusterArn: service.clusterArn },
+          service: {
+            serviceArn: service.serviceArn,
+            serviceName: service.serviceName,
+            clusterArn: service.clusterArn,
+          },
           changeKey: keyed.key,
           change: keyed.change,
         })),
       )
       .then(() => {
-        for (const { service, references } of decisions) outcomes.push(outcomeOf(service, references, 'queued'));
+        for (const { service, references } of decisions)
+          outcomes.push(outcomeOf(service, references, 'queued'));
       });
     // Observed here so an early failure is not reported as unhandled before `finish` awaits it.
     sent.catch(() => {});
@@ -152,9 +166,11 @@ function actor(delivery: Delivery, options: RunOptions, keyed: { key: string; ch
         const { redeployer } = delivery;
         inFlight.push(
           limit(() => redeployer.redeploy(service)).then(
-            ({ deploymentId }) => void outcomes.push(outcomeOf(service, references, 'redeployed', null, deploymentId)),
+            ({ deploymentId }) =>
+              void outcomes.push(outcomeOf(service, references, 'redeployed', null, deploymentId)),
             // One service's failure is that service's outcome; the others go on.
-            (error: unknown) => void outcomes.push(outcomeOf(service, references, 'failed', failureReason(error))),
+            (error: unknown) =>
+              void outcomes.push(outcomeOf(service, references, 'failed', failureReason(error))),
           ),
         );
       }
@@ -173,7 +189,10 @@ function actor(delivery: Delivery, options: RunOptions, keyed: { key: string; ch
  * repeated announcement of an older value then shares the key of the newest, which is the value new tasks read.
  * When the event only named the secret, the full ARN found here also pins down its suffix.
  */
-async function keyOf(parsed: ParsedEvent, changeVersions: ChangeVersions | undefined): Promise<{ change: Change; key: string }> {
+async function keyOf(
+  parsed: ParsedEvent,
+  changeVersions: ChangeVersions | undefined,
+): Promise<{ change: Change; key: string }> {
   let { change } = parsed;
   let version = change.versionId;
   if (changeVersions !== undefined) {
@@ -191,20 +210,41 @@ async function keyOf(parsed: ParsedEvent, changeVersions: ChangeVersions | undef
       // A deleted secret or a denied DescribeSecret still deserves its redeploy: key by the event instead.
     }
   }
-  return { change, key: changeKey(change, version, parsed.eventId ?? `${change.trigger}:${change.versionId ?? 'unknown'}`) };
+  return {
+    change,
+    key: changeKey(change, version, parsed.eventId ?? `${change.trigger}:${change.versionId ?? 'unknown'}`),
+  };
 }
 
 /** Handles one parsed event end to end and returns its report. */
-export async function redeployForChange(parsed: ParsedEvent, ports: RedeployPorts, options: RunOptions): Promise<Report> {
+export async function redeployForChange(
+  parsed: ParsedEvent,
+  ports: RedeployPorts,
+  options: RunOptions,
+): Promise<Report> {
   const now = ports.now ?? Date.now;
   const started = now();
   const noScan = { clusters: 0, services: 0, taskDefinitions: 0 };
   if (parsed.ignored !== null) {
-    return buildReport({ change: parsed.change, ignored: parsed.ignored, dryRun: options.dryRun, outcomes: [], scanned: noScan, durationMs: now() - started });
+    return buildReport({
+      change: parsed.change,
+      ignored: parsed.ignored,
+      dryRun: options.dryRun,
+      outcomes: [],
+      scanned: noScan,
+      durationMs: now() - started,
+    });
   }
   const { change, key } = await keyOf(parsed, ports.changeVersions);
   const work = async (): Promise<Report> => {
-    const summary = buildReport({ change, ignored: null, dryRun: options.dryRun, outcomes: [], scanned: noScan, durationMs: 0 }).change;
+    const summary = buildReport({
+      change,
+      ignored: null,
+      dryRun: options.dryRun,
+      outcomes: [],
+      scanned: noScan,
+      durationMs: 0,
+    }).change;
     const acting = actor(ports.delivery, options, { key, change: summary });
     // A service is decided once, whatever number of its containers or references match.
     const { unreadable, scanned } = await scan(
@@ -217,7 +257,17 @@ export async function redeployForChange(parsed: ParsedEvent, ports: RedeployPort
     for (const { service, error } of unreadable) {
       outcomes.push(outcomeOf(service, [], 'failed', `task definition unreadable: ${failureReason(error)}`));
     }
-    return { ...buildReport({ change, ignored: null, dryRun: options.dryRun, outcomes, scanned, durationMs: now() - started }), changeKey: key };
+    return {
+      ...buildReport({
+        change,
+        ignored: null,
+        dryRun: options.dryRun,
+        outcomes,
+        scanned,
+        durationMs: now() - started,
+      }),
+      changeKey: key,
+    };
   };
   if (ports.once === undefined || options.dryRun) return work();
   let report: Report | undefined;
@@ -228,7 +278,14 @@ export async function redeployForChange(parsed: ParsedEvent, ports: RedeployPort
   });
   if (!duplicate && report !== undefined) return report;
   return {
-    ...buildReport({ change, ignored: 'already-handled', dryRun: options.dryRun, outcomes: [], scanned: noScan, durationMs: now() - started }),
+    ...buildReport({
+      change,
+      ignored: 'already-handled',
+      dryRun: options.dryRun,
+      outcomes: [],
+      scanned: noScan,
+      durationMs: now() - started,
+    }),
     changeKey: key,
   };
 }
@@ -263,7 +320,9 @@ export async function whoUses(
     // A bare name (no account) means the secret or parameter of the service's own account, as ECS reads
     // it: a reference to the same name in another account is another item.
     const account = taskContextOf(service.taskDefinitionArn)?.account ?? null;
-    const here = items.map((item) => (item.account === null && account !== null ? { ...item, account } : item));
+    const here = items.map((item) =>
+      item.account === null && account !== null ? { ...item, account } : item,
+    );
     return references.filter((reference) => here.some((item) => refersTo(reference, item)));
   });
   return {
@@ -277,7 +336,10 @@ export async function whoUses(
         references: reportedReferences(references),
       }))
       .sort((a, b) => a.serviceArn.localeCompare(b.serviceArn)),
-    unreadable: unreadable.map(({ service, error }) => ({ serviceArn: service.serviceArn, reason: failureReason(error) })),
+    unreadable: unreadable.map(({ service, error }) => ({
+      serviceArn: service.serviceArn,
+      reason: failureReason(error),
+    })),
     scanned,
     durationMs: now() - started,
   };

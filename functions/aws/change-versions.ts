@@ -17,11 +17,15 @@ export class AwsChangeVersions implements ChangeVersions {
     if (change.kind === 'secretsmanager') {
       const answer = await secrets.send(new DescribeSecretCommand({ SecretId: change.arn }));
       const label = change.label ?? 'AWSCURRENT';
-      const entry = Object.entries(answer.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes(label));
+      const entry = Object.entries(answer.VersionIdsToStages ?? {}).find(([, stages]) =>
+        stages.includes(label),
+      );
       return { version: entry?.[0] ?? null, ...(answer.ARN ? { arn: answer.ARN } : {}) };
     }
     const answer = await ssm.send(
-      new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [change.name] }] }),
+      new DescribeParametersCommand({
+        ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [change.name] }],
+      }),
     );
     const version = answer.Parameters?.[0]?.Version;
     return { version: version === undefined ? null : String(version) };
@@ -34,7 +38,10 @@ export function regionalMetadataClients(config: object = {}) {
   return (region: string) => {
     let clients = made.get(region);
     if (clients === undefined) {
-      clients = { secrets: new SecretsManagerClient({ ...config, region }), ssm: new SSMClient({ ...config, region }) };
+      clients = {
+        secrets: new SecretsManagerClient({ ...config, region }),
+        ssm: new SSMClient({ ...config, region }),
+      };
       made.set(region, clients);
     }
     return clients;

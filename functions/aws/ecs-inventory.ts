@@ -2,9 +2,9 @@
 import {
   DescribeServicesCommand,
   type ECSClient,
+  type Service as EcsService,
   paginateListClusters,
   paginateListServices,
-  type Service as EcsService,
 } from '@aws-sdk/client-ecs';
 import {
   paginateGetResources,
@@ -41,7 +41,8 @@ function toService(described: EcsService, clusterArn: string): Service | null {
   for (const tag of described.tags ?? []) if (tag.key !== undefined) tags[tag.key] = tag.value ?? '';
   return {
     serviceArn: described.serviceArn,
-    serviceName: described.serviceName ?? described.serviceArn.slice(described.serviceArn.lastIndexOf('/') + 1),
+    serviceName:
+      described.serviceName ?? described.serviceArn.slice(described.serviceArn.lastIndexOf('/') + 1),
     clusterArn: described.clusterArn ?? clusterArn,
     taskDefinitionArn: described.taskDefinition,
     desiredCount: described.desiredCount ?? 0,

@@ -18,7 +18,10 @@ export const ECS_READ_LIMITS: Readonly<Record<string, BucketLimit>> = {
 export const DEFAULT_UPDATE_RATE = 2;
 
 export function ecsLimits(updatesPerSecond: number): Record<string, BucketLimit> {
-  return { ...ECS_READ_LIMITS, UpdateService: { burst: Math.max(1, Math.floor(updatesPerSecond)), perSecond: updatesPerSecond } };
+  return {
+    ...ECS_READ_LIMITS,
+    UpdateService: { burst: Math.max(1, Math.floor(updatesPerSecond)), perSecond: updatesPerSecond },
+  };
 }
 
 export function paceEcsClient(

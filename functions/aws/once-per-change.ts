@@ -1,7 +1,8 @@
 /** Once per change key, with Powertools Idempotency on the state table (records expire with the table's TTL). */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { OncePerKey } from '../core/ports.ts';
 
@@ -20,7 +21,10 @@ export class PowertoolsOncePerKey implements OncePerKey {
     this.#config.registerLambdaContext(context);
   }
 
-  async run<T extends object>(key: string, work: () => Promise<T>): Promise<{ result: T; duplicate: boolean }> {
+  async run<T extends object>(
+    key: string,
+    work: () => Promise<T>,
+  ): Promise<{ result: T; duplicate: boolean }> {
     let ran = false;
     const once = makeIdempotent(
       async (_input: { key: string }): Promise<T> => {

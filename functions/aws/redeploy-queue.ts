@@ -30,7 +30,9 @@ export class SqsRedeployQueue implements RedeployQueue {
       }));
       // A batch can half succeed: send the failed entries again, then give up loudly.
       for (let attempt = 0; entries.length > 0; attempt += 1) {
-        const answer = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+        const answer = await this.sqs.send(
+          new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }),
+        );
         const failed = new Set((answer.Failed ?? []).map((failure) => failure.Id));
         if (failed.size > 0 && attempt >= 3) {
           throw new QueueSendError(
@@ -67,7 +69,11 @@ export class SqsRetryDelay {
 
   async delay(receiptHandle: string, seconds: number): Promise<void> {
     await this.sqs.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
     );
   }
 }

@@ -9,7 +9,11 @@ export class EcsRedeployer implements Redeployer {
   async redeploy(service: Service): Promise<{ deploymentId: string | null }> {
     // Only cluster and service: passing a task definition family would move the service to its latest revision.
     const answer = await this.ecs.send(
-      new UpdateServiceCommand({ cluster: service.clusterArn, service: service.serviceName, forceNewDeployment: true }),
+      new UpdateServiceCommand({
+        cluster: service.clusterArn,
+        service: service.serviceName,
+        forceNewDeployment: true,
+      }),
     );
     const deployments = answer.service?.deployments ?? [];
     const primary = deployments.find((deployment) => deployment.status === 'PRIMARY') ?? deployments[0];

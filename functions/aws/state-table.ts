@@ -59,10 +59,15 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
       // Unprocessed keys are asked again; the SDK's retries already back off on throttling.
       for (let attempt = 0; keys !== undefined && keys.length > 0 && attempt < 5; attempt += 1) {
         const answer: BatchGetCommandOutput = await this.#db.send(
-          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys, ProjectionExpression: 'id, refs' } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.#table]: { Keys: keys, ProjectionExpression: 'id, refs' } },
+          }),
         );
         for (const item of answer.Responses?.[this.#table] ?? []) {
-          found.set(String(item.id).slice('td#'.length), JSON.parse(String(item.refs)) as TaskDefinitionReferences);
+          found.set(
+            String(item.id).slice('td#'.length),
+            JSON.parse(String(item.refs)) as TaskDefinitionReferences,
+          );
         }
         keys = answer.UnprocessedKeys?.[this.#table]?.Keys;
       }
@@ -73,10 +78,14 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
   async putMany(entries: ReadonlyMap<string, TaskDefinitionReferences>): Promise<void> {
     for (const batch of chunks([...entries], BATCH_WRITE)) {
       let requests: NonNullable<BatchWriteCommand['input']['RequestItems']>[string] | undefined = batch.map(
-        ([arn, references]) => ({ PutRequest: { Item: { id: `td#${arn}`, refs: JSON.stringify(references) } } }),
+        ([arn, references]) => ({
+          PutRequest: { Item: { id: `td#${arn}`, refs: JSON.stringify(references) } },
+        }),
       );
       for (let attempt = 0; requests !== undefined && requests.length > 0 && attempt < 5; attempt += 1) {
-        const answer: BatchWriteCommandOutput = await this.#db.send(new BatchWriteCommand({ RequestItems: { [this.#table]: requests } }));
+        const answer: BatchWriteCommandOutput = await this.#db.send(
+          new BatchWriteCommand({ RequestItems: { [this.#table]: requests } }),
+        );
         requests = answer.UnprocessedItems?.[this.#table];
       }
     }
@@ -101,7 +110,8 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
           TableName: this.#table,
           Key: { id: `pending#${service.serviceArn}` },
           // The message's own key joins the set: a redriven message whose pending item is gone still carries it.
-          UpdateExpression: 'ADD changeKeys :key SET service = :service, #owner = :owner, ownedUntil = :until',
+          UpdateExpression:
+            'ADD changeKeys :key SET service = :service, #owner = :owner, ownedUntil = :until',
           ConditionExpression: 'attribute_not_exists(ownedUntil) OR ownedUntil < :now OR #owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: {

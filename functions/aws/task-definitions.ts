@@ -31,7 +31,8 @@ export class EcsTaskDefinitions implements TaskDefinitions {
   referencesOf(taskDefinitionArn: string): Promise<TaskDefinitionReferences> {
     const cached = this.#cache.get(taskDefinitionArn);
     if (cached !== undefined) return cached;
-    const read = this.store === undefined ? this.#describe(taskDefinitionArn) : this.#fromStore(taskDefinitionArn);
+    const read =
+      this.store === undefined ? this.#describe(taskDefinitionArn) : this.#fromStore(taskDefinitionArn);
     this.#cache.set(taskDefinitionArn, read);
     // A failed read is not a fact about the revision: let the next ask try again.
     read.catch(() => this.#cache.delete(taskDefinitionArn));
@@ -83,7 +84,9 @@ export class EcsTaskDefinitions implements TaskDefinitions {
   }
 
   async #describe(taskDefinitionArn: string): Promise<TaskDefinitionReferences> {
-    const answer = await this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }));
+    const answer = await this.ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: taskDefinitionArn }),
+    );
     if (answer.taskDefinition === undefined) {
       throw new Error(`DescribeTaskDefinition returned no task definition for ${taskDefinitionArn}`);
     }

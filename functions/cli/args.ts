@@ -79,11 +79,13 @@ export function parseArgs(argv: readonly string[]): Command {
   };
   if (name === 'who-uses') {
     if (values.has('--event')) throw new UsageError('who-uses takes a secret or parameter, not --event');
-    if (positional.length !== 1) throw new UsageError('who-uses needs exactly one secret or parameter ARN or name');
+    if (positional.length !== 1)
+      throw new UsageError('who-uses needs exactly one secret or parameter ARN or name');
     return { name, query: positional[0] ?? '', ...common };
   }
   if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
   const eventFile = values.get('--event');
-  if (eventFile === undefined) throw new UsageError(`${name} needs --event FILE (an EventBridge event as JSON)`);
+  if (eventFile === undefined)
+    throw new UsageError(`${name} needs --event FILE (an EventBridge event as JSON)`);
   return { name, eventFile, ...common };
 }

@@ -47,7 +47,9 @@ async function execute(command: Exclude<Command, { name: 'help' }>, io: Io): Pro
   const clients = createAwsClients({ region: command.region });
   const ports = portsFromAws(clients, command, {
     unplaceable: (serviceArn) =>
-      io.stderr(`warning: ${serviceArn} is in the short ARN format; its cluster cannot be told, so it is skipped`),
+      io.stderr(
+        `warning: ${serviceArn} is in the short ARN format; its cluster cannot be told, so it is skipped`,
+      ),
   });
   if (command.name === 'who-uses') {
     const region = await clients.ecs.config.region();
@@ -57,7 +59,9 @@ async function execute(command: Exclude<Command, { name: 'help' }>, io: Io): Pro
         `"${command.query}" is neither a Secrets Manager or SSM parameter ARN nor a secret or parameter name`,
       );
     }
-    io.progress(`Scanning ${command.selection === 'tagged' ? 'tagged services' : 'every cluster'} in ${region}...`);
+    io.progress(
+      `Scanning ${command.selection === 'tagged' ? 'tagged services' : 'every cluster'} in ${region}...`,
+    );
     const report = await whoUses(command.query, items, ports, command.concurrency);
     io.stdout(command.json ? JSON.stringify(report, null, 2) : renderWhoUses(report));
     return report.unreadable.length > 0 ? EXIT.failed : EXIT.done;

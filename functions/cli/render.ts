@@ -3,7 +3,9 @@ import type { Report } from '../core/report.ts';
 import type { WhoUsesReport } from '../redeploy.ts';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, column) => cell.padEnd(widths[column] ?? 0))
@@ -17,7 +19,9 @@ function clusterName(clusterArn: string): string {
 }
 
 function references(list: readonly { container: string; field: string; valueFrom: string }[]): string {
-  return list.map((reference) => `${reference.container}.${reference.field}=${reference.valueFrom}`).join(', ');
+  return list
+    .map((reference) => `${reference.container}.${reference.field}=${reference.valueFrom}`)
+    .join(', ');
 }
 
 function scannedLine(scanned: Report['scanned'], durationMs: number): string {
@@ -85,6 +89,10 @@ export function renderWhoUses(report: WhoUsesReport): string {
   for (const unreadable of report.unreadable) {
     lines.push(`Unknown: ${unreadable.serviceArn}: ${unreadable.reason}`);
   }
-  lines.push('', `${report.services.length} services use ${report.query}.`, scannedLine(report.scanned, report.durationMs));
+  lines.push(
+    '',
+    `${report.services.length} services use ${report.query}.`,
+    scannedLine(report.scanned, report.durationMs),
+  );
   return lines.join('\n');
 }

@@ -8,7 +8,8 @@ export async function forEachBounded<T>(
   limit: number,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | null = null;
   for await (const item of items) {
@@ -34,7 +35,8 @@ export async function forEachBounded<T>(
  * forEachBounded it never holds back the caller, so a producer can run ahead of slow consumers.
  */
 export function createLimiter(size: number): <T>(work: () => Promise<T>) => Promise<T> {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new RangeError(`size must be a positive integer, got ${size}`);
   let running = 0;
   const waiting: (() => void)[] = [];
   const release = () => {

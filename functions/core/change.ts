@@ -89,7 +89,12 @@ const SECRETS_MANAGER_EVENTS = [
   'AWS API Call via CloudTrail',
   'AWS Service Event via CloudTrail',
 ] as const;
-const CLOUDTRAIL_VALUE_EVENTS = ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage', 'RotationSucceeded'];
+const CLOUDTRAIL_VALUE_EVENTS = [
+  'PutSecretValue',
+  'UpdateSecret',
+  'UpdateSecretVersionStage',
+  'RotationSucceeded',
+];
 const CLOUDTRAIL_NOT_COMPLETED = [
   'RotateSecret',
   'RotationStarted',
@@ -209,7 +214,10 @@ function stringField(record: Record<string, unknown> | null | undefined, key: st
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function stringArrayField(record: Record<string, unknown> | null | undefined, key: string): string[] | undefined {
+function stringArrayField(
+  record: Record<string, unknown> | null | undefined,
+  key: string,
+): string[] | undefined {
   const value = record?.[key];
   return Array.isArray(value) && value.every((entry) => typeof entry === 'string') ? value : undefined;
 }
@@ -279,7 +287,9 @@ function fromCloudTrail(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
       const stage = stringField(detail.requestParameters, 'versionStage');
       const target = stringField(detail.requestParameters, 'moveToVersionId') ?? null;
       if (stage === undefined) {
-        throw new InvalidEventError('the UpdateSecretVersionStage event has no detail.requestParameters.versionStage');
+        throw new InvalidEventError(
+          'the UpdateSecretVersionStage event has no detail.requestParameters.versionStage',
+        );
       }
       if (target === null) return { change: make(none, null), ignored: 'label-removed' };
       const moved = labelsMoved([stage]);
@@ -296,7 +306,12 @@ function fromCloudTrail(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
 }
 
 function fromParameterChange(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
-  const detail = parseWith(parameterChangeSchema, envelope.detail, 'detail', 'the Parameter Store Change event');
+  const detail = parseWith(
+    parameterChangeSchema,
+    envelope.detail,
+    'detail',
+    'the Parameter Store Change event',
+  );
   const fromResource = envelope.resources[0] === undefined ? null : parseArn(envelope.resources[0]);
   if (fromResource !== null && fromResource.service !== 'ssm') {
     throw new InvalidEventError(`resources[0] is not an SSM parameter ARN: "${envelope.resources[0]}"`);

@@ -15,7 +15,12 @@ export interface Service {
 }
 
 /** Why a service that references the changed item is not redeployed. */
-export type SkipReason = 'opted-out' | 'deployment-controller' | 'scaled-to-zero' | 'pinned-version' | 'stage-not-moved';
+export type SkipReason =
+  | 'opted-out'
+  | 'deployment-controller'
+  | 'scaled-to-zero'
+  | 'pinned-version'
+  | 'stage-not-moved';
 
 /** The service tag that opts a service in (selection mode `tagged`) or out (`off`). */
 export const OPT_TAG_KEY = 'rotation-redeploy';

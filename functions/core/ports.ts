@@ -30,7 +30,10 @@ export interface RedeployDispatch {
 
 /** Runs `work` once per key; a second call with the same key answers the stored result. */
 export interface OncePerKey {
-  run<T extends object>(key: string, work: () => Promise<T>): Promise<{ readonly result: T; readonly duplicate: boolean }>;
+  run<T extends object>(
+    key: string,
+    work: () => Promise<T>,
+  ): Promise<{ readonly result: T; readonly duplicate: boolean }>;
 }
 
 /** Task definition references kept across cold starts (revisions are immutable, so entries never go stale). */

@@ -4,7 +4,11 @@ import { InvalidEventError } from './errors.ts';
 import type { RedeployMessage } from './ports.ts';
 
 const messageSchema = z.object({
-  service: z.object({ serviceArn: z.string().min(1), serviceName: z.string().min(1), clusterArn: z.string().min(1) }),
+  service: z.object({
+    serviceArn: z.string().min(1),
+    serviceName: z.string().min(1),
+    clusterArn: z.string().min(1),
+  }),
   changeKey: z.string().min(1),
   change: z.object({
     kind: z.enum(['secretsmanager', 'ssm']),
@@ -23,11 +27,15 @@ export function parseRedeployMessage(body: string): RedeployMessage {
   try {
     value = JSON.parse(body);
   } catch (error) {
-    throw new InvalidEventError(`the redeploy message is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new InvalidEventError(`the redeploy message is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const result = messageSchema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`,
+    );
     throw new InvalidEventError(`the redeploy message is missing what it needs: ${problems.join('; ')}`);
   }
   return result.data;

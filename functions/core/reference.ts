@@ -72,7 +72,9 @@ export interface TaskDefinitionShape {
         readonly name?: string | undefined;
         readonly secrets?: ReadonlyArray<{ readonly valueFrom?: string | undefined }> | undefined;
         readonly logConfiguration?:
-          | { readonly secretOptions?: ReadonlyArray<{ readonly valueFrom?: string | undefined }> | undefined }
+          | {
+              readonly secretOptions?: ReadonlyArray<{ readonly valueFrom?: string | undefined }> | undefined;
+            }
           | undefined;
         readonly repositoryCredentials?: { readonly credentialsParameter?: string | undefined } | undefined;
       }>
@@ -81,7 +83,11 @@ export interface TaskDefinitionShape {
     | ReadonlyArray<{
         readonly name?: string | undefined;
         readonly fsxWindowsFileServerVolumeConfiguration?:
-          | { readonly authorizationConfig?: { readonly credentialsParameter?: string | undefined } | undefined }
+          | {
+              readonly authorizationConfig?:
+                | { readonly credentialsParameter?: string | undefined }
+                | undefined;
+            }
           | undefined;
       }>
     | undefined;
@@ -106,7 +112,8 @@ function parseSecretArn(valueFrom: string): Parsed {
         'a Secrets Manager ARN must be arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:ID, optionally followed by :json-key:version-stage:version-id',
     };
   }
-  const [, partition = '', , region = '', account = '', , id = '', jsonKey = '', stage = '', versionId = ''] = parts;
+  const [, partition = '', , region = '', account = '', , id = '', jsonKey = '', stage = '', versionId = ''] =
+    parts;
   if (id === '') return { problem: 'the secret id is empty' };
   if (stage !== '' && versionId !== '') {
     return { problem: 'a reference cannot name both a version stage and a version id' };
@@ -151,7 +158,9 @@ function parseValueFrom(valueFrom: string, field: ReferenceField, context: TaskC
     };
   }
   if (valueFrom.includes(':')) {
-    return { problem: 'ECS reads the latest parameter version: name:version and name:label selectors are refused' };
+    return {
+      problem: 'ECS reads the latest parameter version: name:version and name:label selectors are refused',
+    };
   }
   return ssmReference(context, normaliseParameterName(valueFrom));
 }
@@ -192,11 +201,13 @@ export function referencesOf(taskDefinition: TaskDefinitionShape): TaskDefinitio
   for (const container of taskDefinition.containerDefinitions ?? []) {
     const name = container.name ?? '(unnamed)';
     for (const secret of container.secrets ?? []) add(name, 'secrets', secret.valueFrom);
-    for (const option of container.logConfiguration?.secretOptions ?? []) add(name, 'secretOptions', option.valueFrom);
+    for (const option of container.logConfiguration?.secretOptions ?? [])
+      add(name, 'secretOptions', option.valueFrom);
     add(name, 'repositoryCredentials', container.repositoryCredentials?.credentialsParameter);
   }
   for (const volume of taskDefinition.volumes ?? []) {
-    const credentials = volume.fsxWindowsFileServerVolumeConfiguration?.authorizationConfig?.credentialsParameter;
+    const credentials =
+      volume.fsxWindowsFileServerVolumeConfiguration?.authorizationConfig?.credentialsParameter;
     add(`volume:${volume.name ?? '(unnamed)'}`, 'fsxCredentials', credentials);
   }
   return { references, malformed };
@@ -239,19 +250,44 @@ export function unchangedReason(
 export function itemsNamedBy(query: string, where: { partition: string; region: string }): Item[] {
   const arn = parseArn(query);
   if (arn?.service === 'secretsmanager') {
-    const id = arn.resource.startsWith('secret:') ? (arn.resource.slice('secret:'.length).split(':')[0] ?? '') : '';
+    const id = arn.resource.startsWith('secret:')
+      ? (arn.resource.slice('secret:'.length).split(':')[0] ?? '')
+      : '';
     if (id === '') return [];
-    return [{ kind: 'secretsmanager', partition: arn.partition, region: arn.region, account: arn.account, ...splitSecretId(id) }];
+    return [
+      {
+        kind: 'secretsmanager',
+        partition: arn.partition,
+        region: arn.region,
+        account: arn.account,
+        ...splitSecretId(id),
+      },
+    ];
   }
   if (arn?.service === 'ssm') {
     if (!arn.resource.startsWith('parameter/')) return [];
     const name = normaliseParameterName(arn.resource.slice('parameter'.length));
-    return name === '' ? [] : [{ kind: 'ssm', partition: arn.partition, region: arn.region, account: arn.account, name }];
+    return name === ''
+      ? []
+      : [{ kind: 'ssm', partition: arn.partition, region: arn.region, account: arn.account, name }];
   }
   if (arn !== null || query === '' || query.startsWith('arn:')) return [];
   // A bare name can be a secret or a parameter; the account is whichever the scan covers.
   return [
-    { kind: 'secretsmanager', partition: where.partition, region: where.region, account: null, name: query, suffix: null },
-    { kind: 'ssm', partition: where.partition, region: where.region, account: null, name: normaliseParameterName(query) },
+    {
+      kind: 'secretsmanager',
+      partition: where.partition,
+      region: where.region,
+      account: null,
+      name: query,
+      suffix: null,
+    },
+    {
+      kind: 'ssm',
+      partition: where.partition,
+      region: where.region,
+      account: null,
+      name: normaliseParameterName(query),
+    },
   ];
 }

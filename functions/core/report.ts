@@ -1,7 +1,7 @@
 /** Decisions and their outcomes → the one report an operator reads, and the numbers the metrics carry. */
 import type { Change, IgnoreReason } from './change.ts';
-import type { Reference, ReferenceField } from './reference.ts';
 import type { Service, SkipReason } from './plan.ts';
+import type { Reference, ReferenceField } from './reference.ts';
 
 /** `queued`: handed to the redeploy queue, whose worker reports the deployment. */
 export type Action = 'redeployed' | 'would-redeploy' | 'queued' | 'skipped' | 'failed';
@@ -100,7 +100,8 @@ export function buildReport(input: {
   durationMs: number;
 }): Report {
   const { change, outcomes } = input;
-  const count = (...actions: Action[]) => outcomes.filter((outcome) => actions.includes(outcome.action)).length;
+  const count = (...actions: Action[]) =>
+    outcomes.filter((outcome) => actions.includes(outcome.action)).length;
   return {
     change: {
       kind: change.kind,

@@ -16,7 +16,8 @@ export class TokenBucket {
   constructor(
     readonly limit: BucketLimit,
     private readonly now: () => number = Date.now,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) =>
+      new Promise((resolve) => setTimeout(resolve, ms)),
   ) {
     if (!(limit.burst >= 1) || !(limit.perSecond > 0)) {
       throw new RangeError(`a bucket needs burst >= 1 and perSecond > 0, got ${JSON.stringify(limit)}`);
@@ -27,7 +28,10 @@ export class TokenBucket {
 
   async take(): Promise<void> {
     const now = this.now();
-    this.#tokens = Math.min(this.limit.burst, this.#tokens + ((now - this.#updatedAt) * this.limit.perSecond) / 1000);
+    this.#tokens = Math.min(
+      this.limit.burst,
+      this.#tokens + ((now - this.#updatedAt) * this.limit.perSecond) / 1000,
+    );
     this.#updatedAt = now;
     this.#tokens -= 1;
     if (this.#tokens < 0) await this.sleep((-this.#tokens * 1000) / this.limit.perSecond);

@@ -1,7 +1,7 @@
 /** The middy handler both change functions share: parse at the edge, run the use case, report. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -41,8 +41,11 @@ export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): Chang
     metrics,
     ports: portsFromAws(clients, settings, {
       unplaceable: (serviceArn) =>
-        logger.warn('tagged service in the short ARN format is skipped: its cluster cannot be told', { serviceArn }),
-      storeError: (error) => logger.warn('state table unavailable, task definitions read from ECS', { error }),
+        logger.warn('tagged service in the short ARN format is skipped: its cluster cannot be told', {
+          serviceArn,
+        }),
+      storeError: (error) =>
+        logger.warn('state table unavailable, task definitions read from ECS', { error }),
     }),
   };
 }
@@ -68,7 +71,8 @@ export function publishReport(report: Report, logger: Logger, metrics: Metrics):
       change: report.change,
     });
   }
-  for (const [name, value] of Object.entries(metricValuesOf(report))) metrics.addMetric(name, MetricUnit.Count, value);
+  for (const [name, value] of Object.entries(metricValuesOf(report)))
+    metrics.addMetric(name, MetricUnit.Count, value);
 }
 
 /** Says why an invocation failed before it is retried or sent to the on-failure destination. */
@@ -76,7 +80,9 @@ function logFailure(logger: Logger) {
   return {
     onError: async (request: { error: unknown }) => {
       const refused = request.error instanceof InvalidEventError;
-      logger.error(refused ? 'event refused' : 'run failed, to be retried', { error: request.error as Error });
+      logger.error(refused ? 'event refused' : 'run failed, to be retried', {
+        error: request.error as Error,
+      });
     },
   };
 }

@@ -25,7 +25,8 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 function whole(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const value = env[name];
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new ConfigurationError(`${name} must be a whole number above 0, got "${value}"`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new ConfigurationError(`${name} must be a whole number above 0, got "${value}"`);
   return Number(value);
 }
 
@@ -38,33 +39,52 @@ export function createWorkerHandler(env: NodeJS.ProcessEnv = process.env) {
   const holdMs = whole(env, 'VISIBILITY_TIMEOUT_SECONDS', 300) * 1000;
   const { logger, metrics } = observability();
   const clients = createAwsClients({ updatesPerSecond: settings.updatesPerSecond });
-  const ports = { pending: new StateTable(clients.dynamodb, { tableName }), redeployer: new EcsRedeployer(clients.ecs) };
+  const ports = {
+    pending: new StateTable(clients.dynamodb, { tableName }),
+    redeployer: new EcsRedeployer(clients.ecs),
+  };
   const retry = new SqsRetryDelay(clients.sqs, queueUrl);
   const processor = new BatchProcessor(EventType.SQS);
 
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
     const message = parseRedeployMessage(record.body);
-    const context = { ecsService: message.service, change: message.change, changeKey: message.changeKey, receiveCount };
+    const context = {
+      ecsService: message.service,
+      change: message.change,
+      changeKey: message.changeKey,
+      receiveCount,
+    };
     try {
       const outcome = await redeployQueued(message, ports, record.messageId, holdMs);
       if (outcome.action === 'already-done') {
         logger.info('redeploy already done for this change', context);
         return;
       }
-      logger.info('service redeployed', { ...context, deploymentId: outcome.deploymentId, changeKeys: outcome.changeKeys });
+      logger.info('service redeployed', {
+        ...context,
+        deploymentId: outcome.deploymentId,
+        changeKeys: outcome.changeKeys,
+      });
       metrics.addMetric('ServicesRedeployed', MetricUnit.Count, 1);
-      if (outcome.changeKeys.length > 1) metrics.addMetric('ChangesCoalesced', MetricUnit.Count, outcome.changeKeys.length - 1);
+      if (outcome.changeKeys.length > 1)
+        metrics.addMetric('ChangesCoalesced', MetricUnit.Count, outcome.changeKeys.length - 1);
     } catch (error) {
       const reason = failureReason(error);
       if (receiveCount >= maxReceiveCount) {
-        logger.error('service redeploy failed', { ...context, ecsService: { ...message.service, reason }, deadLetterQueue: true });
+        logger.error('service redeploy failed', {
+          ...context,
+          ecsService: { ...message.service, reason },
+          deadLetterQueue: true,
+        });
         metrics.addMetric('ServicesFailed', MetricUnit.Count, 1);
       } else {
         logger.warn('service redeploy failed, will be retried', { ...context, reason });
-        await retry.delay(record.receiptHandle, retryDelaySeconds(receiveCount)).catch((delayError: unknown) =>
-          logger.warn('could not delay the retry', { error: delayError as Error }),
-        );
+        await retry
+          .delay(record.receiptHandle, retryDelaySeconds(receiveCount))
+          .catch((delayError: unknown) =>
+            logger.warn('could not delay the retry', { error: delayError as Error }),
+          );
       }
       throw error;
     }

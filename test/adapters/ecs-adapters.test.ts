@@ -27,8 +27,14 @@ const taskDefinition = (index: number) => `arn:aws:ecs:${REGION}:${ACCOUNT}:task
 function account() {
   const clusters = ['alpha', 'beta', 'gamma'];
   const services: FakeService[] = [];
-  for (let index = 0; index < 250; index += 1) services.push({ cluster: 'alpha', name: `a${index}`, taskDefinition: taskDefinition(Math.floor(index / 4)) });
-  for (let index = 0; index < 9; index += 1) services.push({ cluster: 'beta', name: `b${index}`, taskDefinition: taskDefinition(1000 + index) });
+  for (let index = 0; index < 250; index += 1)
+    services.push({
+      cluster: 'alpha',
+      name: `a${index}`,
+      taskDefinition: taskDefinition(Math.floor(index / 4)),
+    });
+  for (let index = 0; index < 9; index += 1)
+    services.push({ cluster: 'beta', name: `b${index}`, taskDefinition: taskDefinition(1000 + index) });
   const secretsOf = (arn: string) => (Number(arn.match(/td(\d+)/)?.[1]) % 5 === 0 ? [SECRET] : ['/other']);
   return { clusters, services, secretsOf };
 }
@@ -70,15 +76,27 @@ describe('ClusterInventory', () => {
   it('keeps only the listed cluster’s services when an answer mixes clusters', async () => {
     const ecs = mockClient(ECSClient);
     ecs.on(ListClustersCommand).resolves({ clusterArns: [clusterArn('cl-1')] });
-    ecs.on(ListServicesCommand).resolves({ serviceArns: [serviceArn('cl-1', 'mine'), serviceArn('xcl-1', 'theirs')] });
+    ecs
+      .on(ListServicesCommand)
+      .resolves({ serviceArns: [serviceArn('cl-1', 'mine'), serviceArn('xcl-1', 'theirs')] });
     ecs.on(DescribeServicesCommand).resolves({
-      services: [{ serviceArn: serviceArn('cl-1', 'mine'), serviceName: 'mine', status: 'ACTIVE', taskDefinition: taskDefinition(1) }],
+      services: [
+        {
+          serviceArn: serviceArn('cl-1', 'mine'),
+          serviceName: 'mine',
+          status: 'ACTIVE',
+          taskDefinition: taskDefinition(1),
+        },
+      ],
     });
 
     const seen = [];
-    for await (const service of new ClusterInventory(new ECSClient({ region: REGION })).services()) seen.push(service);
+    for await (const service of new ClusterInventory(new ECSClient({ region: REGION })).services())
+      seen.push(service);
 
-    expect(ecs).toHaveReceivedCommandWith(DescribeServicesCommand, { services: [serviceArn('cl-1', 'mine')] });
+    expect(ecs).toHaveReceivedCommandWith(DescribeServicesCommand, {
+      services: [serviceArn('cl-1', 'mine')],
+    });
     expect(seen.map((service) => service.serviceName)).toEqual(['mine']);
   });
 
@@ -88,13 +106,24 @@ describe('ClusterInventory', () => {
     ecs.on(ListServicesCommand).resolves({ serviceArns: [serviceArn('main', 'a'), serviceArn('main', 'b')] });
     ecs.on(DescribeServicesCommand).resolves({
       services: [
-        { serviceArn: serviceArn('main', 'a'), serviceName: 'a', status: 'DRAINING', taskDefinition: taskDefinition(1) },
-        { serviceArn: serviceArn('main', 'b'), serviceName: 'b', status: 'ACTIVE', taskDefinition: taskDefinition(1) },
+        {
+          serviceArn: serviceArn('main', 'a'),
+          serviceName: 'a',
+          status: 'DRAINING',
+          taskDefinition: taskDefinition(1),
+        },
+        {
+          serviceArn: serviceArn('main', 'b'),
+          serviceName: 'b',
+          status: 'ACTIVE',
+          taskDefinition: taskDefinition(1),
+        },
       ],
     });
 
     const seen = [];
-    for await (const service of new ClusterInventory(new ECSClient({ region: REGION })).services()) seen.push(service.serviceName);
+    for await (const service of new ClusterInventory(new ECSClient({ region: REGION })).services())
+      seen.push(service.serviceName);
 
     expect(seen).toEqual(['b']);
   });
@@ -105,10 +134,15 @@ describe('TaggedInventory', () => {
     const { clusters, services, secretsOf } = account();
     const ecs = fakeEcs(clusters, services, secretsOf);
     const tagging = mockClient(ResourceGroupsTaggingAPIClient);
-    const tagged = [...services.slice(0, 23), ...services.slice(250, 253)].map((entry) => serviceArn(entry.cluster, entry.name));
+    const tagged = [...services.slice(0, 23), ...services.slice(250, 253)].map((entry) =>
+      serviceArn(entry.cluster, entry.name),
+    );
     tagging
       .on(GetResourcesCommand)
-      .resolvesOnce({ ResourceTagMappingList: tagged.slice(0, 20).map((ResourceARN) => ({ ResourceARN })), PaginationToken: 'p2' })
+      .resolvesOnce({
+        ResourceTagMappingList: tagged.slice(0, 20).map((ResourceARN) => ({ ResourceARN })),
+        PaginationToken: 'p2',
+      })
       .resolvesOnce({
         ResourceTagMappingList: [
           ...tagged.slice(20).map((ResourceARN) => ({ ResourceARN })),
@@ -117,7 +151,11 @@ describe('TaggedInventory', () => {
         PaginationToken: '',
       });
     const unplaceable: string[] = [];
-    const inventory = new TaggedInventory(new ECSClient({ region: REGION }), new ResourceGroupsTaggingAPIClient({ region: REGION }), (arn) => unplaceable.push(arn));
+    const inventory = new TaggedInventory(
+      new ECSClient({ region: REGION }),
+      new ResourceGroupsTaggingAPIClient({ region: REGION }),
+      (arn) => unplaceable.push(arn),
+    );
 
     const seen = [];
     for await (const service of inventory.services()) seen.push(service.serviceName);
@@ -141,11 +179,16 @@ describe('EcsTaskDefinitions', () => {
   it('describes each task definition once, however often and concurrently it is asked for', async () => {
     const ecs = mockClient(ECSClient);
     ecs.on(DescribeTaskDefinitionCommand).callsFake(async (input) => ({
-      taskDefinition: { taskDefinitionArn: input.taskDefinition, containerDefinitions: [{ name: 'app', secrets: [{ name: 'S', valueFrom: SECRET }] }] },
+      taskDefinition: {
+        taskDefinitionArn: input.taskDefinition,
+        containerDefinitions: [{ name: 'app', secrets: [{ name: 'S', valueFrom: SECRET }] }],
+      },
     }));
     const reader = new EcsTaskDefinitions(new ECSClient({ region: REGION }));
 
-    const answers = await Promise.all([1, 1, 2, 1, 2].map((index) => reader.referencesOf(taskDefinition(index))));
+    const answers = await Promise.all(
+      [1, 1, 2, 1, 2].map((index) => reader.referencesOf(taskDefinition(index))),
+    );
     await reader.referencesOf(taskDefinition(1));
 
     expect(ecs).toHaveReceivedCommandTimes(DescribeTaskDefinitionCommand, 2);
@@ -170,7 +213,12 @@ describe('EcsRedeployer', () => {
   it('forces a new deployment with only cluster and service, and returns the PRIMARY deployment id', async () => {
     const ecs = mockClient(ECSClient);
     ecs.on(UpdateServiceCommand).resolves({
-      service: { deployments: [{ id: 'ecs-svc/1', status: 'ACTIVE' }, { id: 'ecs-svc/2', status: 'PRIMARY' }] },
+      service: {
+        deployments: [
+          { id: 'ecs-svc/1', status: 'ACTIVE' },
+          { id: 'ecs-svc/2', status: 'PRIMARY' },
+        ],
+      },
     });
     const redeployer = new EcsRedeployer(new ECSClient({ region: REGION }));
 
@@ -207,20 +255,34 @@ describe('a whole scan through the adapters', () => {
     const matching = services.filter((entry) => secretsOf(entry.taskDefinition).includes(SECRET));
     expect(ecs).toHaveReceivedCommandTimes(DescribeTaskDefinitionCommand, distinctTaskDefinitions.size);
     expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, matching.length);
-    expect(report.summary).toMatchObject({ matched: matching.length, redeployed: matching.length, failed: 0 });
-    expect(report.scanned).toEqual({ clusters: 3, services: 259, taskDefinitions: distinctTaskDefinitions.size });
+    expect(report.summary).toMatchObject({
+      matched: matching.length,
+      redeployed: matching.length,
+      failed: 0,
+    });
+    expect(report.scanned).toEqual({
+      clusters: 3,
+      services: 259,
+      taskDefinitions: distinctTaskDefinitions.size,
+    });
     expect(report.services.every((entry) => entry.deploymentId?.startsWith('ecs-svc/new'))).toBe(true);
   });
 
   it('reports the one service whose UpdateService keeps failing and redeploys the rest', async () => {
     const { clusters, services, secretsOf } = account();
     const ecs = fakeEcs(clusters, services, secretsOf);
-    ecs.on(UpdateServiceCommand, { service: 'a0' }).rejects(Object.assign(new Error('The service is draining'), { name: 'ServiceNotActiveException' }));
+    ecs
+      .on(UpdateServiceCommand, { service: 'a0' })
+      .rejects(Object.assign(new Error('The service is draining'), { name: 'ServiceNotActiveException' }));
     const client = new ECSClient({ region: REGION });
 
     const report = await redeployForChange(
       change,
-      { inventory: new ClusterInventory(client), taskDefinitions: new EcsTaskDefinitions(client), delivery: { kind: 'direct' as const, redeployer: new EcsRedeployer(client) } },
+      {
+        inventory: new ClusterInventory(client),
+        taskDefinitions: new EcsTaskDefinitions(client),
+        delivery: { kind: 'direct' as const, redeployer: new EcsRedeployer(client) },
+      },
       { dryRun: false, concurrency: 8 },
     );
 

@@ -7,9 +7,13 @@ import { ecsRequestHandler, TEST_CREDENTIALS } from '../support/ecs-http.ts';
 describe('TokenBucket', () => {
   it('spends the burst at once, then waits for each token to refill, in call order', async () => {
     const waits: number[] = [];
-    const bucket = new TokenBucket({ burst: 2, perSecond: 4 }, () => 0, async (ms) => {
-      waits.push(ms);
-    });
+    const bucket = new TokenBucket(
+      { burst: 2, perSecond: 4 },
+      () => 0,
+      async (ms) => {
+        waits.push(ms);
+      },
+    );
 
     await Promise.all([bucket.take(), bucket.take(), bucket.take(), bucket.take()]);
 
@@ -19,9 +23,13 @@ describe('TokenBucket', () => {
   it('refills with time up to the burst', async () => {
     let now = 0;
     const waits: number[] = [];
-    const bucket = new TokenBucket({ burst: 2, perSecond: 1 }, () => now, async (ms) => {
-      waits.push(ms);
-    });
+    const bucket = new TokenBucket(
+      { burst: 2, perSecond: 1 },
+      () => now,
+      async (ms) => {
+        waits.push(ms);
+      },
+    );
     await bucket.take();
     await bucket.take();
 
@@ -47,11 +55,17 @@ describe('paceEcsClient', () => {
       maxAttempts: 3,
       requestHandler: ecsRequestHandler(() => {
         answered += 1;
-        return answered === 1 ? { error: 'ThrottlingException', message: 'Rate exceeded' } : { ok: { clusterArns: [] } };
+        return answered === 1
+          ? { error: 'ThrottlingException', message: 'Rate exceeded' }
+          : { ok: { clusterArns: [] } };
       }),
     });
     const waits: number[] = [];
-    paceEcsClient(client, { ListClusters: { burst: 1, perSecond: 10 } }, { now: () => 0, sleep: async (ms) => void waits.push(ms) });
+    paceEcsClient(
+      client,
+      { ListClusters: { burst: 1, perSecond: 10 } },
+      { now: () => 0, sleep: async (ms) => void waits.push(ms) },
+    );
 
     await client.send(new ListClustersCommand({}));
     await client.send(new ListClustersCommand({}));

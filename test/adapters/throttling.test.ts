@@ -24,7 +24,11 @@ const change = parseEvent({
 const throttled: EcsAnswer = { error: 'ThrottlingException', message: 'Rate exceeded' };
 
 /** One service using the parameter; the first `throttles` calls of every action are throttled. */
-function throttlingAccount(throttles: number, updateFailure?: EcsAnswer, maxAttempts: number = RETRY_CONFIG.maxAttempts) {
+function throttlingAccount(
+  throttles: number,
+  updateFailure?: EcsAnswer,
+  maxAttempts: number = RETRY_CONFIG.maxAttempts,
+) {
   const calls: Record<string, number> = {};
   const handler = ecsRequestHandler((action) => {
     calls[action] = (calls[action] ?? 0) + 1;
@@ -37,19 +41,47 @@ function throttlingAccount(throttles: number, updateFailure?: EcsAnswer, maxAtte
       case 'DescribeServices':
         return {
           ok: {
-            services: [{ serviceArn: SERVICE, serviceName: 'api', clusterArn: CLUSTER, status: 'ACTIVE', desiredCount: 2, taskDefinition: TASK }],
+            services: [
+              {
+                serviceArn: SERVICE,
+                serviceName: 'api',
+                clusterArn: CLUSTER,
+                status: 'ACTIVE',
+                desiredCount: 2,
+                taskDefinition: TASK,
+              },
+            ],
           },
         };
       case 'DescribeTaskDefinition':
-        return { ok: { taskDefinition: { taskDefinitionArn: TASK, containerDefinitions: [{ name: 'app', secrets: [{ name: 'URL', valueFrom: '/prod/api/url' }] }] } } };
+        return {
+          ok: {
+            taskDefinition: {
+              taskDefinitionArn: TASK,
+              containerDefinitions: [{ name: 'app', secrets: [{ name: 'URL', valueFrom: '/prod/api/url' }] }],
+            },
+          },
+        };
       case 'UpdateService':
-        return updateFailure ?? { ok: { service: { deployments: [{ id: 'ecs-svc/42', status: 'PRIMARY' }] } } };
+        return (
+          updateFailure ?? { ok: { service: { deployments: [{ id: 'ecs-svc/42', status: 'PRIMARY' }] } } }
+        );
       default:
         return { error: 'UnknownOperationException', message: action };
     }
   });
-  const client = new ECSClient({ ...RETRY_CONFIG, maxAttempts, region: 'us-east-1', credentials: TEST_CREDENTIALS, requestHandler: handler });
-  const ports = { inventory: new ClusterInventory(client), taskDefinitions: new EcsTaskDefinitions(client), delivery: { kind: 'direct' as const, redeployer: new EcsRedeployer(client) } };
+  const client = new ECSClient({
+    ...RETRY_CONFIG,
+    maxAttempts,
+    region: 'us-east-1',
+    credentials: TEST_CREDENTIALS,
+    requestHandler: handler,
+  });
+  const ports = {
+    inventory: new ClusterInventory(client),
+    taskDefinitions: new EcsTaskDefinitions(client),
+    delivery: { kind: 'direct' as const, redeployer: new EcsRedeployer(client) },
+  };
   return { calls, ports };
 }
 
@@ -59,17 +91,31 @@ describe('throttling', () => {
 
     const report = await redeployForChange(change, ports, { dryRun: false, concurrency: 4 });
 
-    expect(report.services).toMatchObject([{ serviceName: 'api', action: 'redeployed', deploymentId: 'ecs-svc/42' }]);
-    expect(calls).toEqual({ ListClusters: 2, ListServices: 2, DescribeServices: 2, DescribeTaskDefinition: 2, UpdateService: 2 });
+    expect(report.services).toMatchObject([
+      { serviceName: 'api', action: 'redeployed', deploymentId: 'ecs-svc/42' },
+    ]);
+    expect(calls).toEqual({
+      ListClusters: 2,
+      ListServices: 2,
+      DescribeServices: 2,
+      DescribeTaskDefinition: 2,
+      UpdateService: 2,
+    });
   }, 30_000);
 
   it('reports the service as failed when UpdateService answers a server error on every attempt', async () => {
     // Three attempts keep the test short; production clients make RETRY_CONFIG.maxAttempts.
-    const { calls, ports } = throttlingAccount(0, { error: 'ServerException', message: 'internal error', status: 500 }, 3);
+    const { calls, ports } = throttlingAccount(
+      0,
+      { error: 'ServerException', message: 'internal error', status: 500 },
+      3,
+    );
 
     const report = await redeployForChange(change, ports, { dryRun: false, concurrency: 4 });
 
-    expect(report.services).toMatchObject([{ serviceName: 'api', action: 'failed', reason: 'ServerException: internal error' }]);
+    expect(report.services).toMatchObject([
+      { serviceName: 'api', action: 'failed', reason: 'ServerException: internal error' },
+    ]);
     expect(calls.UpdateService).toBe(3);
   }, 60_000);
 });

@@ -293,8 +293,10 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'rotation-redeploy-cli-'));
   for (let index = 0; index < LANES; index += 1) lanes.push(createLane());
   // Tests start on the first lane seeded; the others join as they are ready.
-  for (const lane of lanes.slice(1)) lane.then(release, () => {});
-  release(await lanes[0]);
+  const [first, ...others] = lanes;
+  for (const lane of others) lane.then(release, () => {});
+  if (first === undefined) throw new Error('no lane to run the CLI tests on');
+  release(await first);
 });
 
 afterAll(async () => {

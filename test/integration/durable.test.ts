@@ -13,8 +13,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Report } from '../../functions/core/report.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Report } from '../../functions/core/report.ts';
 import { awsClientConfig, type MotoServer, startMoto } from '../support/moto.ts';
 import { type Seeder, seeder } from '../support/seed.ts';
 
@@ -35,7 +35,8 @@ const context = (name: string) =>
     getRemainingTimeInMillis: () => 60_000,
   }) as unknown as Context;
 
-const fixture = (file: string) => JSON.parse(readFileSync(new URL(`../../events/${file}`, import.meta.url), 'utf8'));
+const fixture = (file: string) =>
+  JSON.parse(readFileSync(new URL(`../../events/${file}`, import.meta.url), 'utf8'));
 
 /** Loads the handlers as a fresh execution environment would, with this environment. */
 async function loadHandlers(env: Record<string, string>) {
@@ -62,7 +63,9 @@ function labelUpdated(versionId: string) {
 }
 
 async function putSecret(value: string): Promise<string> {
-  const answer = await seed.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: value }));
+  const answer = await seed.clients.secretsManager.send(
+    new PutSecretValueCommand({ SecretId: SECRET, SecretString: value }),
+  );
   return answer.VersionId ?? '';
 }
 
@@ -70,7 +73,11 @@ async function receiveAll(): Promise<Message[]> {
   const messages: Message[] = [];
   for (;;) {
     const answer = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: account.queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: account.queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
     );
     if (!answer.Messages?.length) return messages;
     messages.push(...answer.Messages);
@@ -104,14 +111,17 @@ async function deliver(handlers: Handlers, messages: readonly Message[], receive
   const failed = new Set(answer.batchItemFailures.map((failure) => failure.itemIdentifier));
   for (const message of messages) {
     if (!failed.has(message.MessageId ?? '')) {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: account.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: account.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
     }
   }
   return answer;
 }
 
 const deployment = (service: string) => seed.deploymentIdOf(CLUSTER, service);
-const bodyOf = (message: Message) => JSON.parse(message.Body ?? '{}') as { service: { serviceName: string }; changeKey: string };
+const bodyOf = (message: Message) =>
+  JSON.parse(message.Body ?? '{}') as { service: { serviceName: string }; changeKey: string };
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -143,30 +153,54 @@ beforeEach(async () => {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  const queue = await sqs.send(new CreateQueueCommand({ QueueName: 'redeploys', Attributes: { VisibilityTimeout: '300' } }));
+  const queue = await sqs.send(
+    new CreateQueueCommand({ QueueName: 'redeploys', Attributes: { VisibilityTimeout: '300' } }),
+  );
   const secret = await seed.createSecret(SECRET, 'first');
   await seed.putParameter(PARAMETER, 'https://one');
   await seed.createCluster(CLUSTER);
   const both = await seed.registerTaskDefinition({
     family: 'app',
     containers: [
-      { name: 'app', secrets: [{ name: 'DB', valueFrom: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SECRET}` }, { name: 'URL', valueFrom: PARAMETER }] },
+      {
+        name: 'app',
+        secrets: [
+          { name: 'DB', valueFrom: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SECRET}` },
+          { name: 'URL', valueFrom: PARAMETER },
+        ],
+      },
     ],
   });
-  const secretOnly = await seed.registerTaskDefinition({ family: 'web', containers: [{ name: 'web', secrets: [{ name: 'DB', valueFrom: secret.arn }] }] });
-  const none = await seed.registerTaskDefinition({ family: 'other', containers: [{ name: 'other', environment: { A: 'b' } }] });
+  const secretOnly = await seed.registerTaskDefinition({
+    family: 'web',
+    containers: [{ name: 'web', secrets: [{ name: 'DB', valueFrom: secret.arn }] }],
+  });
+  const none = await seed.registerTaskDefinition({
+    family: 'other',
+    containers: [{ name: 'other', environment: { A: 'b' } }],
+  });
   await seed.createService({ cluster: CLUSTER, name: 'app', taskDefinition: both, desiredCount: 1 });
   await seed.createService({ cluster: CLUSTER, name: 'web', taskDefinition: secretOnly, desiredCount: 1 });
   await seed.createService({ cluster: CLUSTER, name: 'other', taskDefinition: none, desiredCount: 1 });
   account = { secretArn: secret.arn, firstVersion: secret.versionId, queueUrl: queue.QueueUrl ?? '' };
 });
 
-const queuedEnv = () => ({ TABLE_NAME: 'state', QUEUE_URL: account.queueUrl, COALESCE_SECONDS: '0', DRY_RUN: 'false', SELECTION_MODE: 'all' });
+const queuedEnv = () => ({
+  TABLE_NAME: 'state',
+  QUEUE_URL: account.queueUrl,
+  COALESCE_SECONDS: '0',
+  DRY_RUN: 'false',
+  SELECTION_MODE: 'all',
+});
 
 describe('durable redeploys through the queue', () => {
   it('queues each matching service once and the worker redeploys it', async () => {
     const handlers = await loadHandlers(queuedEnv());
-    const before = { app: await deployment('app'), web: await deployment('web'), other: await deployment('other') };
+    const before = {
+      app: await deployment('app'),
+      web: await deployment('web'),
+      other: await deployment('other'),
+    };
     const version = await putSecret('second');
 
     const report = await handlers.secret(labelUpdated(version), context('secret-changed'));
@@ -210,7 +244,12 @@ describe('durable redeploys through the queue', () => {
     const version = await putSecret('second');
     const stageMoved = fixture('cloudtrail-update-secret-version-stage.json');
     stageMoved.detail.responseElements.arn = account.secretArn;
-    stageMoved.detail.requestParameters = { secretId: account.secretArn, versionStage: 'AWSCURRENT', moveToVersionId: version, removeFromVersionId: account.firstVersion };
+    stageMoved.detail.requestParameters = {
+      secretId: account.secretArn,
+      versionStage: 'AWSCURRENT',
+      moveToVersionId: version,
+      removeFromVersionId: account.firstVersion,
+    };
     const succeeded = fixture('cloudtrail-rotation-succeeded.json');
     succeeded.detail.additionalEventData.SecretId = account.secretArn;
     const native = labelUpdated(version);
@@ -222,7 +261,12 @@ describe('durable redeploys through the queue', () => {
       await handlers.secret(succeeded, context('secret-changed')),
     ];
 
-    expect(reports.map((report) => report.ignored)).toEqual([null, 'already-handled', 'already-handled', 'already-handled']);
+    expect(reports.map((report) => report.ignored)).toEqual([
+      null,
+      'already-handled',
+      'already-handled',
+      'already-handled',
+    ]);
     expect(new Set(reports.map((report) => report.changeKey)).size).toBe(1);
     expect(await receiveAll()).toHaveLength(2);
   });
@@ -271,7 +315,10 @@ describe('durable redeploys through the queue', () => {
     const doomed: Message = {
       MessageId: 'doomed',
       ReceiptHandle: 'doomed-receipt',
-      Body: JSON.stringify({ ...body, service: { ...body.service, serviceName: 'gone', serviceArn: `${body.service.serviceName}-gone` } }),
+      Body: JSON.stringify({
+        ...body,
+        service: { ...body.service, serviceName: 'gone', serviceArn: `${body.service.serviceName}-gone` },
+      }),
     };
     const before = await deployment(body.service.serviceName);
     const written: string[] = [];
@@ -279,7 +326,10 @@ describe('durable redeploys through the queue', () => {
       written.push(String(chunk));
       return true;
     };
-    const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
+    const spies = [
+      vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+      vi.spyOn(process.stderr, 'write').mockImplementation(capture),
+    ];
 
     const answer = await handlers
       .worker(sqsEvent([good as Message, doomed], 5), context('redeploy-worker'))
@@ -289,13 +339,19 @@ describe('durable redeploys through the queue', () => {
 
     expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'doomed' }]);
     expect(await deployment(body.service.serviceName)).not.toBe(before);
-    const lines = written.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+    const lines = written
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
     expect(lines.find((line) => line.message === 'service redeploy failed')).toMatchObject({
       ecsService: { serviceName: 'gone' },
       deadLetterQueue: true,
       receiveCount: 5,
     });
-    expect(lines.find((line) => line._aws !== undefined)).toMatchObject({ ServicesRedeployed: 1, ServicesFailed: 1 });
+    expect(lines.find((line) => line._aws !== undefined)).toMatchObject({
+      ServicesRedeployed: 1,
+      ServicesFailed: 1,
+    });
   });
 
   it('refuses a message that is not a redeploy message, failing only that record', async () => {

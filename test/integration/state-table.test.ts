@@ -9,11 +9,24 @@ let client: DynamoDBClient;
 let now = 1_000_000;
 let table: StateTable;
 
-const service = { serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/main/api', serviceName: 'api', clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/main' };
+const service = {
+  serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/main/api',
+  serviceName: 'api',
+  clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/main',
+};
 const message = (changeKey: string): RedeployMessage => ({
   service,
   changeKey,
-  change: { kind: 'ssm', arn: 'arn:p', name: 'p', account: '123456789012', region: 'us-east-1', label: null, versionId: null, trigger: 'Parameter Store Change' },
+  change: {
+    kind: 'ssm',
+    arn: 'arn:p',
+    name: 'p',
+    account: '123456789012',
+    region: 'us-east-1',
+    label: null,
+    versionId: null,
+    trigger: 'Parameter Store Change',
+  },
 });
 
 beforeAll(async () => {
@@ -62,7 +75,10 @@ describe('StateTable on the emulator', () => {
 
     expect(claim).toEqual({ state: 'claimed', changeKeys: ['k1', 'k2'] });
     expect(await table.claim(service, 'k2', 'worker-b', now + 1000)).toEqual({ state: 'done' });
-    expect(await table.claim(service, 'k3', 'worker-b', now + 1000)).toEqual({ state: 'claimed', changeKeys: ['k3'] });
+    expect(await table.claim(service, 'k3', 'worker-b', now + 1000)).toEqual({
+      state: 'claimed',
+      changeKeys: ['k3'],
+    });
   });
 
   it('forgets a done change after its time to live', async () => {
@@ -72,7 +88,10 @@ describe('StateTable on the emulator', () => {
     await table.complete(service, 'worker-a', claim.state === 'claimed' ? claim.changeKeys : []);
     now += 3_601_000;
 
-    expect(await table.claim(service, 'k1', 'worker-a', now + 1000)).toEqual({ state: 'claimed', changeKeys: ['k1'] });
+    expect(await table.claim(service, 'k1', 'worker-a', now + 1000)).toEqual({
+      state: 'claimed',
+      changeKeys: ['k1'],
+    });
   });
 
   it('keeps task definition references for the next cold start', async () => {
@@ -80,7 +99,9 @@ describe('StateTable on the emulator', () => {
     await table.putMany(new Map([['arn:td:1', references]]));
 
     const found = await table.getMany(['arn:td:1', 'arn:td:2']);
-    const item = await client.send(new GetItemCommand({ TableName: 'state', Key: { id: { S: 'td#arn:td:1' } } }));
+    const item = await client.send(
+      new GetItemCommand({ TableName: 'state', Key: { id: { S: 'td#arn:td:1' } } }),
+    );
 
     expect([...found.keys()]).toEqual(['arn:td:1']);
     expect(item.Item?.expiration).toBeUndefined();

@@ -20,7 +20,8 @@ export function ecsRequestHandler(backend: EcsBackend) {
       const target = request.headers['x-amz-target'] ?? '';
       const action = target.slice(target.lastIndexOf('.') + 1);
       // The SDK sends the JSON body as a string or as bytes, depending on the protocol implementation.
-      const text = request.body instanceof Uint8Array ? Buffer.from(request.body).toString('utf8') : request.body;
+      const text =
+        request.body instanceof Uint8Array ? Buffer.from(request.body).toString('utf8') : request.body;
       const input = JSON.parse(typeof text === 'string' && text !== '' ? text : '{}');
       const answer = await backend(action, input);
       const isError = 'error' in answer;

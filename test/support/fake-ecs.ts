@@ -24,9 +24,14 @@ export interface FakeService {
 }
 
 export const clusterArn = (cluster: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${cluster}`;
-export const serviceArn = (cluster: string, name: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${cluster}/${name}`;
+export const serviceArn = (cluster: string, name: string) =>
+  `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${cluster}/${name}`;
 
-function page<T>(items: readonly T[], token: string | undefined, size: number): { items: T[]; next?: string } {
+function page<T>(
+  items: readonly T[],
+  token: string | undefined,
+  size: number,
+): { items: T[]; next?: string } {
   const start = token === undefined ? 0 : Number(token);
   const end = start + size;
   return { items: items.slice(start, end), ...(end < items.length ? { next: String(end) } : {}) };
@@ -49,7 +54,9 @@ export function fakeEcs(
     const size = input.maxResults ?? 10;
     if (size < 1 || size > 100) throw invalid('maxResults must be between 1 and 100');
     const name = String(input.cluster).slice(String(input.cluster).lastIndexOf('/') + 1);
-    const arns = services.filter((entry) => entry.cluster === name).map((entry) => serviceArn(entry.cluster, entry.name));
+    const arns = services
+      .filter((entry) => entry.cluster === name)
+      .map((entry) => serviceArn(entry.cluster, entry.name));
     const { items, next } = page(arns, input.nextToken, size);
     return { serviceArns: items, nextToken: next };
   });
@@ -79,7 +86,10 @@ export function fakeEcs(
     taskDefinition: {
       taskDefinitionArn: input.taskDefinition,
       containerDefinitions: [
-        { name: 'app', secrets: secretsOf(String(input.taskDefinition)).map((valueFrom) => ({ name: 'S', valueFrom })) },
+        {
+          name: 'app',
+          secrets: secretsOf(String(input.taskDefinition)).map((valueFrom) => ({ name: 'S', valueFrom })),
+        },
       ],
     },
   }));

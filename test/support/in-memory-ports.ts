@@ -1,7 +1,11 @@
 /** In-memory ports for the use case: an account described as plain data, and a record of what was called. */
 import type { Service } from '../../functions/core/plan.ts';
 import type { Inventory, Redeployer, TaskDefinitions } from '../../functions/core/ports.ts';
-import { referencesOf, type TaskDefinitionReferences, type TaskDefinitionShape } from '../../functions/core/reference.ts';
+import {
+  referencesOf,
+  type TaskDefinitionReferences,
+  type TaskDefinitionShape,
+} from '../../functions/core/reference.ts';
 import type { RedeployPorts } from '../../functions/redeploy.ts';
 
 export const ACCOUNT = '123456789012';
@@ -71,5 +75,8 @@ export function inMemoryPorts(account: FakeAccount): { ports: RedeployPorts; cal
       return { deploymentId: `ecs-svc/${String(deployment).padStart(19, '0')}` };
     },
   };
-  return { ports: { inventory, taskDefinitions, delivery: { kind: 'direct', redeployer }, now: () => 1_000 }, calls };
+  return {
+    ports: { inventory, taskDefinitions, delivery: { kind: 'direct', redeployer }, now: () => 1_000 },
+    calls,
+  };
 }

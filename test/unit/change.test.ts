@@ -13,26 +13,103 @@ const fixture = (file: string) => JSON.parse(fixtureText(file)) as Record<string
 describe('parseEvent on the events/ samples', () => {
   it.each([
     // file, kind, ignored, label, movedLabels, trigger
-    ['secretsmanager-label-updated.json', 'secretsmanager', null, 'AWSCURRENT', ['AWSCURRENT'], 'Secret Label Updated'],
-    ['secretsmanager-label-updated-custom-label.json', 'secretsmanager', null, 'BLUE', ['BLUE'], 'Secret Label Updated'],
-    ['cloudtrail-put-secret-value.json', 'secretsmanager', null, 'AWSCURRENT', ['AWSCURRENT'], 'PutSecretValue'],
-    ['cloudtrail-put-secret-value-pending.json', 'secretsmanager', 'pending-version-only', null, [], 'PutSecretValue'],
-    ['cloudtrail-update-secret-value.json', 'secretsmanager', null, 'AWSCURRENT', ['AWSCURRENT'], 'UpdateSecret'],
+    [
+      'secretsmanager-label-updated.json',
+      'secretsmanager',
+      null,
+      'AWSCURRENT',
+      ['AWSCURRENT'],
+      'Secret Label Updated',
+    ],
+    [
+      'secretsmanager-label-updated-custom-label.json',
+      'secretsmanager',
+      null,
+      'BLUE',
+      ['BLUE'],
+      'Secret Label Updated',
+    ],
+    [
+      'cloudtrail-put-secret-value.json',
+      'secretsmanager',
+      null,
+      'AWSCURRENT',
+      ['AWSCURRENT'],
+      'PutSecretValue',
+    ],
+    [
+      'cloudtrail-put-secret-value-pending.json',
+      'secretsmanager',
+      'pending-version-only',
+      null,
+      [],
+      'PutSecretValue',
+    ],
+    [
+      'cloudtrail-update-secret-value.json',
+      'secretsmanager',
+      null,
+      'AWSCURRENT',
+      ['AWSCURRENT'],
+      'UpdateSecret',
+    ],
     ['cloudtrail-update-secret-metadata.json', 'secretsmanager', 'metadata-only', null, [], 'UpdateSecret'],
-    ['cloudtrail-update-secret-version-stage.json', 'secretsmanager', null, 'AWSCURRENT', ['AWSCURRENT'], 'UpdateSecretVersionStage'],
-    ['cloudtrail-update-secret-version-stage-legacy-arn.json', 'secretsmanager', null, 'AWSCURRENT', ['AWSCURRENT'], 'UpdateSecretVersionStage'],
-    ['cloudtrail-rotation-succeeded.json', 'secretsmanager', null, 'AWSCURRENT', ['AWSCURRENT'], 'RotationSucceeded'],
-    ['cloudtrail-rotation-failed.json', 'secretsmanager', 'rotation-not-completed', null, [], 'RotationFailed'],
+    [
+      'cloudtrail-update-secret-version-stage.json',
+      'secretsmanager',
+      null,
+      'AWSCURRENT',
+      ['AWSCURRENT'],
+      'UpdateSecretVersionStage',
+    ],
+    [
+      'cloudtrail-update-secret-version-stage-legacy-arn.json',
+      'secretsmanager',
+      null,
+      'AWSCURRENT',
+      ['AWSCURRENT'],
+      'UpdateSecretVersionStage',
+    ],
+    [
+      'cloudtrail-rotation-succeeded.json',
+      'secretsmanager',
+      null,
+      'AWSCURRENT',
+      ['AWSCURRENT'],
+      'RotationSucceeded',
+    ],
+    [
+      'cloudtrail-rotation-failed.json',
+      'secretsmanager',
+      'rotation-not-completed',
+      null,
+      [],
+      'RotationFailed',
+    ],
     ['cloudtrail-rotate-secret.json', 'secretsmanager', 'rotation-not-completed', null, [], 'RotateSecret'],
     ['ssm-parameter-create.json', 'ssm', null, null, [], 'Parameter Store Change'],
     ['ssm-parameter-update.json', 'ssm', null, null, [], 'Parameter Store Change'],
     ['ssm-parameter-update-plain-name.json', 'ssm', null, null, [], 'Parameter Store Change'],
     ['ssm-parameter-delete.json', 'ssm', 'parameter-deleted', null, [], 'Parameter Store Change'],
-    ['ssm-parameter-label-version.json', 'ssm', 'parameter-label-changed', null, [], 'Parameter Store Change'],
+    [
+      'ssm-parameter-label-version.json',
+      'ssm',
+      'parameter-label-changed',
+      null,
+      [],
+      'Parameter Store Change',
+    ],
   ])('reads %s', (file, kind, ignored, label, movedLabels, trigger) => {
     const { change, ignored: reason } = parseEventJson(fixtureText(file));
     expect(reason).toBe(ignored);
-    expect(change).toMatchObject({ kind, label, movedLabels, trigger, account: '123456789012', region: 'us-east-1' });
+    expect(change).toMatchObject({
+      kind,
+      label,
+      movedLabels,
+      trigger,
+      account: '123456789012',
+      region: 'us-east-1',
+    });
   });
 
   it.each([
@@ -90,7 +167,11 @@ describe('parseEvent on variants', () => {
   it.each([
     ['the response ARN', (d: any) => d, ARN],
     ['the legacy aRN key', (d: any) => ({ ...d, responseElements: { aRN: ARN } }), ARN],
-    ['serviceEventDetails.secretId', (d: any) => ({ ...d, responseElements: null, serviceEventDetails: { secretId: ARN } }), ARN],
+    [
+      'serviceEventDetails.secretId',
+      (d: any) => ({ ...d, responseElements: null, serviceEventDetails: { secretId: ARN } }),
+      ARN,
+    ],
     [
       'the caller’s secretId as a last resort, completed with the record’s account and Region',
       (d: any) => ({ ...d, responseElements: null, requestParameters: { secretId: 'prod/db-password' } }),
@@ -130,7 +211,11 @@ describe('parseEvent on variants', () => {
     ['BLUE', undefined, 'label-removed', []],
   ])('reads UpdateSecretVersionStage of %s to %s', (stage, moveTo, ignored, moved) => {
     const event = fixture('cloudtrail-update-secret-version-stage.json');
-    event.detail.requestParameters = { secretId: ARN, versionStage: stage, ...(moveTo ? { moveToVersionId: moveTo } : {}) };
+    event.detail.requestParameters = {
+      secretId: ARN,
+      versionStage: stage,
+      ...(moveTo ? { moveToVersionId: moveTo } : {}),
+    };
     const parsed = parseEvent(event);
     expect(parsed.ignored).toBe(ignored);
     expect(parsed.change.movedLabels).toEqual(moved);
@@ -148,11 +233,14 @@ describe('parseEvent on variants', () => {
     expect(parseEvent(event).ignored).toBe('api-call-failed');
   });
 
-  it.each(['RotationStarted', 'RotationAbandoned', 'TestRotationSucceeded'])('ignores %s: AWSCURRENT did not move', (name) => {
-    const event = fixture('cloudtrail-rotation-failed.json');
-    event.detail.eventName = name;
-    expect(parseEvent(event).ignored).toBe('rotation-not-completed');
-  });
+  it.each(['RotationStarted', 'RotationAbandoned', 'TestRotationSucceeded'])(
+    'ignores %s: AWSCURRENT did not move',
+    (name) => {
+      const event = fixture('cloudtrail-rotation-failed.json');
+      event.detail.eventName = name;
+      expect(parseEvent(event).ignored).toBe('rotation-not-completed');
+    },
+  );
 
   it('ignores a Secret Label Updated for AWSPENDING', () => {
     const event = fixture('secretsmanager-label-updated.json');
@@ -172,11 +260,18 @@ describe('refused events', () => {
   });
 
   it('refuses an event of a kind it does not support, naming the kinds it does', () => {
-    refused(() => parseEventJson(fixtureText('unsupported-ecs-event.json')), /unsupported event: source "aws.ecs".*Supported/);
+    refused(
+      () => parseEventJson(fixtureText('unsupported-ecs-event.json')),
+      /unsupported event: source "aws.ecs".*Supported/,
+    );
   });
 
   it.each([
-    ['no detail-type', () => ({ ...fixture('ssm-parameter-update.json'), 'detail-type': undefined }), 'detail-type'],
+    [
+      'no detail-type',
+      () => ({ ...fixture('ssm-parameter-update.json'), 'detail-type': undefined }),
+      'detail-type',
+    ],
     ['no detail', () => ({ ...fixture('ssm-parameter-update.json'), detail: undefined }), 'detail'],
     ['no account', () => ({ ...fixture('ssm-parameter-update.json'), account: undefined }), 'account'],
     ['a JSON array', () => [], 'event'],

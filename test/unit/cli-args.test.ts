@@ -5,10 +5,16 @@ import { ConfigurationError } from '../../functions/core/errors.ts';
 
 describe('parseArgs', () => {
   it.each([
-    [['plan', '--event', 'e.json'], { name: 'plan', eventFile: 'e.json', json: false, selection: 'all', concurrency: 8 }],
+    [
+      ['plan', '--event', 'e.json'],
+      { name: 'plan', eventFile: 'e.json', json: false, selection: 'all', concurrency: 8 },
+    ],
     [['run', '--event=e.json', '--json'], { name: 'run', eventFile: 'e.json', json: true }],
     [['run', '--event', '-'], { name: 'run', eventFile: '-' }],
-    [['plan', '--event', 'e.json', '--selection', 'tagged', '--concurrency', '20'], { selection: 'tagged', concurrency: 20 }],
+    [
+      ['plan', '--event', 'e.json', '--selection', 'tagged', '--concurrency', '20'],
+      { selection: 'tagged', concurrency: 20 },
+    ],
     [['who-uses', 'prod/db', '--json'], { name: 'who-uses', query: 'prod/db', json: true }],
     [['who-uses', '--region', 'eu-west-1', '/a/b'], { name: 'who-uses', query: '/a/b', region: 'eu-west-1' }],
     [[], { name: 'help' }],
@@ -28,8 +34,14 @@ describe('parseArgs', () => {
     [['who-uses'], 'exactly one secret or parameter'],
     [['who-uses', 'a', 'b'], 'exactly one secret or parameter'],
     [['who-uses', 'a', '--event', 'e.json'], 'not --event'],
-    [['plan', '--event', 'e.json', '--selection', 'some'], '--selection must be "all" or "tagged", got "some"'],
-    [['plan', '--event', 'e.json', '--concurrency', '0'], '--concurrency must be a whole number from 1 to 50'],
+    [
+      ['plan', '--event', 'e.json', '--selection', 'some'],
+      '--selection must be "all" or "tagged", got "some"',
+    ],
+    [
+      ['plan', '--event', 'e.json', '--concurrency', '0'],
+      '--concurrency must be a whole number from 1 to 50',
+    ],
     [['plan', '--event', 'e.json', '--concurrency', '2.5'], '--concurrency must be a whole number'],
   ])('refuses %o: %s', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(message);

@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import type { Claim, PendingRedeploys, RedeployMessage } from '../../functions/core/ports.ts';
-import { retryDelaySeconds, parseRedeployMessage } from '../../functions/core/redeploy-message.ts';
+import { parseRedeployMessage, retryDelaySeconds } from '../../functions/core/redeploy-message.ts';
 import { redeployQueued, ServiceBusyError } from '../../functions/redeploy-queued.ts';
 
 const message: RedeployMessage = {
-  service: { serviceArn: 'arn:aws:ecs:us-east-1:1:service/main/api', serviceName: 'api', clusterArn: 'arn:aws:ecs:us-east-1:1:cluster/main' },
+  service: {
+    serviceArn: 'arn:aws:ecs:us-east-1:1:service/main/api',
+    serviceName: 'api',
+    clusterArn: 'arn:aws:ecs:us-east-1:1:cluster/main',
+  },
   changeKey: 'arn:secret|AWSCURRENT|v2',
-  change: { kind: 'secretsmanager', arn: 'arn:secret', name: 'db', account: '1', region: 'us-east-1', label: 'AWSCURRENT', versionId: 'v2', trigger: 'Secret Label Updated' },
+  change: {
+    kind: 'secretsmanager',
+    arn: 'arn:secret',
+    name: 'db',
+    account: '1',
+    region: 'us-east-1',
+    label: 'AWSCURRENT',
+    versionId: 'v2',
+    trigger: 'Secret Label Updated',
+  },
 };
 
 function pendingAnswering(claim: Claim) {
@@ -63,7 +76,9 @@ describe('redeployQueued', () => {
     const { pending } = pendingAnswering({ state: 'busy' });
     const ecs = redeployer(async () => ({ deploymentId: 'x' }));
 
-    await expect(redeployQueued(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000)).rejects.toThrow(ServiceBusyError);
+    await expect(
+      redeployQueued(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000),
+    ).rejects.toThrow(ServiceBusyError);
     expect(ecs.redeployed).toEqual([]);
   });
 
@@ -73,7 +88,9 @@ describe('redeployQueued', () => {
       throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     });
 
-    await expect(redeployQueued(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000)).rejects.toThrow('Rate exceeded');
+    await expect(
+      redeployQueued(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000),
+    ).rejects.toThrow('Rate exceeded');
     expect(calls).toEqual(['claim', 'release']);
   });
 });

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ParsedEvent } from '../../functions/core/change.ts';
 import { parseEvent } from '../../functions/core/change.ts';
 import type { OncePerKey, RedeployMessage } from '../../functions/core/ports.ts';
-import { redeployForChange, whoUses } from '../../functions/redeploy.ts';
 import { itemsNamedBy } from '../../functions/core/reference.ts';
+import { redeployForChange, whoUses } from '../../functions/redeploy.ts';
 import { inMemoryPorts, service, taskDefinitionArn } from '../support/in-memory-ports.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-AbCdEf';
@@ -43,7 +43,9 @@ const taskDefinitions = {
   [TD.twice]: withSecrets(SECRET_ARN, `${PARTIAL}::AWSPREVIOUS:`),
   [TD.pinned]: withSecrets(`${PARTIAL}:::v-1`),
   [TD.blue]: withSecrets(`${PARTIAL}::BLUE:`, `${PARTIAL}:::v-1`),
-  [TD.other]: withSecrets('arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-admin-XyZ123'),
+  [TD.other]: withSecrets(
+    'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-admin-XyZ123',
+  ),
 };
 
 const options = { dryRun: false, concurrency: 4 };
@@ -51,7 +53,12 @@ const options = { dryRun: false, concurrency: 4 };
 describe('redeployForChange', () => {
   it('redeploys every service that reads the moved label, once each, and lists only services that use the secret', async () => {
     const { ports, calls } = inMemoryPorts({
-      services: [service('api', TD.full), service('worker', TD.partial), service('both', TD.twice), service('other', TD.other)],
+      services: [
+        service('api', TD.full),
+        service('worker', TD.partial),
+        service('both', TD.twice),
+        service('other', TD.other),
+      ],
       taskDefinitions,
     });
 
@@ -65,7 +72,14 @@ describe('redeployForChange', () => {
     ]);
     expect(report.services.find((entry) => entry.serviceName === 'both')?.references).toHaveLength(2);
     expect(report.services[0]?.deploymentId).toMatch(/^ecs-svc\//);
-    expect(report.summary).toEqual({ matched: 3, redeployed: 3, wouldRedeploy: 0, queued: 0, skipped: 0, failed: 0 });
+    expect(report.summary).toEqual({
+      matched: 3,
+      redeployed: 3,
+      wouldRedeploy: 0,
+      queued: 0,
+      skipped: 0,
+      failed: 0,
+    });
     expect(report.scanned).toEqual({ clusters: 1, services: 4, taskDefinitions: 4 });
   });
 
@@ -82,12 +96,17 @@ describe('redeployForChange', () => {
     const report = await redeployForChange(labelUpdated(), ports, options);
 
     expect(calls.redeployed).toEqual([]);
-    expect(report.services).toMatchObject([{ serviceName: 'svc', action: 'skipped', reason, deploymentId: null }]);
+    expect(report.services).toMatchObject([
+      { serviceName: 'svc', action: 'skipped', reason, deploymentId: null },
+    ]);
     expect(report.summary.skipped).toBe(1);
   });
 
   it('redeploys services following a custom label only when that label moved', async () => {
-    const { ports, calls } = inMemoryPorts({ services: [service('blue', TD.blue), service('api', TD.full)], taskDefinitions });
+    const { ports, calls } = inMemoryPorts({
+      services: [service('blue', TD.blue), service('api', TD.full)],
+      taskDefinitions,
+    });
 
     const report = await redeployForChange(labelUpdated('BLUE'), ports, options);
 
@@ -166,10 +185,17 @@ describe('whoUses', () => {
       taskDefinitions,
     });
 
-    const report = await whoUses(SECRET_ARN, itemsNamedBy(SECRET_ARN, { partition: 'aws', region: 'us-east-1' }), ports, 4);
+    const report = await whoUses(
+      SECRET_ARN,
+      itemsNamedBy(SECRET_ARN, { partition: 'aws', region: 'us-east-1' }),
+      ports,
+      4,
+    );
 
     expect(report.services.map((entry) => entry.serviceName)).toEqual(['api', 'pinned']);
-    expect(report.services[1]?.references).toEqual([{ container: 'c0', field: 'secrets', valueFrom: `${PARTIAL}:::v-1` }]);
+    expect(report.services[1]?.references).toEqual([
+      { container: 'c0', field: 'secrets', valueFrom: `${PARTIAL}:::v-1` },
+    ]);
   });
 });
 
@@ -194,7 +220,10 @@ describe('redeployForChange with the durable queue and once-per-change', () => {
       sent,
       ports: {
         ...ports,
-        delivery: { kind: 'queued' as const, dispatch: { dispatch: async (messages: readonly RedeployMessage[]) => void sent.push(...messages) } },
+        delivery: {
+          kind: 'queued' as const,
+          dispatch: { dispatch: async (messages: readonly RedeployMessage[]) => void sent.push(...messages) },
+        },
         changeVersions: { currentVersion: async () => ({ version: versionNow }) },
         once,
       },
@@ -207,7 +236,9 @@ describe('redeployForChange with the durable queue and once-per-change', () => {
     const report = await redeployForChange(labelUpdated(), ports, options);
 
     expect(sent.map((message) => message.service.serviceName).sort()).toEqual(['api', 'worker']);
-    expect(new Set(sent.map((message) => message.changeKey))).toEqual(new Set([`${SECRET_ARN}|AWSCURRENT|v-9`]));
+    expect(new Set(sent.map((message) => message.changeKey))).toEqual(
+      new Set([`${SECRET_ARN}|AWSCURRENT|v-9`]),
+    );
     expect(report.summary).toMatchObject({ matched: 3, queued: 2, skipped: 1, redeployed: 0 });
     expect(report.changeKey).toBe(`${SECRET_ARN}|AWSCURRENT|v-9`);
   });

@@ -13,16 +13,34 @@ const SM = 'arn:aws:secretsmanager:us-east-1:123456789012:secret';
 const SSM = 'arn:aws:ssm:us-east-1:123456789012:parameter';
 
 const secret = (name: string, suffix: string | null, overrides: Partial<Item> = {}): Item =>
-  ({ kind: 'secretsmanager', partition: 'aws', region: 'us-east-1', account: '123456789012', name, suffix, ...overrides }) as Item;
+  ({
+    kind: 'secretsmanager',
+    partition: 'aws',
+    region: 'us-east-1',
+    account: '123456789012',
+    name,
+    suffix,
+    ...overrides,
+  }) as Item;
 const parameter = (name: string, overrides: Partial<Item> = {}): Item =>
-  ({ kind: 'ssm', partition: 'aws', region: 'us-east-1', account: '123456789012', name, ...overrides }) as Item;
+  ({
+    kind: 'ssm',
+    partition: 'aws',
+    region: 'us-east-1',
+    account: '123456789012',
+    name,
+    ...overrides,
+  }) as Item;
 
 function onlyReference(valueFrom: string, field: 'secrets' | 'repositoryCredentials' = 'secrets'): Reference {
   const container =
     field === 'secrets'
       ? { name: 'app', secrets: [{ name: 'X', valueFrom }] }
       : { name: 'app', repositoryCredentials: { credentialsParameter: valueFrom } };
-  const { references, malformed } = referencesOf({ taskDefinitionArn: TASK, containerDefinitions: [container] });
+  const { references, malformed } = referencesOf({
+    taskDefinitionArn: TASK,
+    containerDefinitions: [container],
+  });
   expect(malformed).toEqual([]);
   expect(references).toHaveLength(1);
   return references[0] as Reference;
@@ -31,21 +49,86 @@ function onlyReference(valueFrom: string, field: 'secrets' | 'repositoryCredenti
 describe('referencesOf', () => {
   it.each([
     // valueFrom, kind, region, account, id, jsonKey, stage, versionId
-    [`${SM}:prod/db-AbCdEf`, 'secretsmanager', 'us-east-1', '123456789012', 'prod/db-AbCdEf', null, null, null],
+    [
+      `${SM}:prod/db-AbCdEf`,
+      'secretsmanager',
+      'us-east-1',
+      '123456789012',
+      'prod/db-AbCdEf',
+      null,
+      null,
+      null,
+    ],
     [`${SM}:prod/db`, 'secretsmanager', 'us-east-1', '123456789012', 'prod/db', null, null, null],
-    [`${SM}:prod/db-AbCdEf:password::`, 'secretsmanager', 'us-east-1', '123456789012', 'prod/db-AbCdEf', 'password', null, null],
-    [`${SM}:prod/db::AWSPREVIOUS:`, 'secretsmanager', 'us-east-1', '123456789012', 'prod/db', null, 'AWSPREVIOUS', null],
+    [
+      `${SM}:prod/db-AbCdEf:password::`,
+      'secretsmanager',
+      'us-east-1',
+      '123456789012',
+      'prod/db-AbCdEf',
+      'password',
+      null,
+      null,
+    ],
+    [
+      `${SM}:prod/db::AWSPREVIOUS:`,
+      'secretsmanager',
+      'us-east-1',
+      '123456789012',
+      'prod/db',
+      null,
+      'AWSPREVIOUS',
+      null,
+    ],
     [`${SM}:prod/db:::v-1`, 'secretsmanager', 'us-east-1', '123456789012', 'prod/db', null, null, 'v-1'],
-    [`${SM}:prod/db:user:BLUE:`, 'secretsmanager', 'us-east-1', '123456789012', 'prod/db', 'user', 'BLUE', null],
-    ['arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared-XyZ123', 'secretsmanager', 'eu-west-1', '210987654321', 'shared-XyZ123', null, null, null],
+    [
+      `${SM}:prod/db:user:BLUE:`,
+      'secretsmanager',
+      'us-east-1',
+      '123456789012',
+      'prod/db',
+      'user',
+      'BLUE',
+      null,
+    ],
+    [
+      'arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared-XyZ123',
+      'secretsmanager',
+      'eu-west-1',
+      '210987654321',
+      'shared-XyZ123',
+      null,
+      null,
+      null,
+    ],
     ['FEATURE_FLAGS', 'ssm', 'us-east-1', '123456789012', 'FEATURE_FLAGS', null, null, null],
     ['/prod/api/url', 'ssm', 'us-east-1', '123456789012', 'prod/api/url', null, null, null],
     [`${SSM}/prod/api/url`, 'ssm', 'us-east-1', '123456789012', 'prod/api/url', null, null, null],
     [`${SSM}/FEATURE_FLAGS`, 'ssm', 'us-east-1', '123456789012', 'FEATURE_FLAGS', null, null, null],
-    ['arn:aws:ssm:eu-west-1:123456789012:parameter/prod/api/url', 'ssm', 'eu-west-1', '123456789012', 'prod/api/url', null, null, null],
-  ])('reads %s as a %s reference', (valueFrom, kind, region, account, id, jsonKey, versionStage, versionId) => {
-    expect(onlyReference(valueFrom)).toMatchObject({ kind, region, account, id, jsonKey, versionStage, versionId });
-  });
+    [
+      'arn:aws:ssm:eu-west-1:123456789012:parameter/prod/api/url',
+      'ssm',
+      'eu-west-1',
+      '123456789012',
+      'prod/api/url',
+      null,
+      null,
+      null,
+    ],
+  ])(
+    'reads %s as a %s reference',
+    (valueFrom, kind, region, account, id, jsonKey, versionStage, versionId) => {
+      expect(onlyReference(valueFrom)).toMatchObject({
+        kind,
+        region,
+        account,
+        id,
+        jsonKey,
+        versionStage,
+        versionId,
+      });
+    },
+  );
 
   it('reads a bare name in repositoryCredentials as a Secrets Manager secret of the task Region', () => {
     expect(onlyReference('registry-login', 'repositoryCredentials')).toMatchObject({
@@ -59,18 +142,26 @@ describe('referencesOf', () => {
     const { references } = referencesOf({
       taskDefinitionArn: TASK,
       containerDefinitions: [
-        { name: 'app', secrets: [{ valueFrom: 'A' }], logConfiguration: { secretOptions: [{ valueFrom: 'B' }] } },
+        {
+          name: 'app',
+          secrets: [{ valueFrom: 'A' }],
+          logConfiguration: { secretOptions: [{ valueFrom: 'B' }] },
+        },
         { name: 'sidecar', repositoryCredentials: { credentialsParameter: `${SM}:registry-AbCdEf` } },
         { name: 'plain', environment: [{ name: 'X', value: `${SM}:prod/db` }] } as never,
       ],
       volumes: [
         {
           name: 'share',
-          fsxWindowsFileServerVolumeConfiguration: { authorizationConfig: { credentialsParameter: `${SSM}/fsx` } },
+          fsxWindowsFileServerVolumeConfiguration: {
+            authorizationConfig: { credentialsParameter: `${SSM}/fsx` },
+          },
         },
       ],
     });
-    expect(references.map((reference) => [reference.container, reference.field, reference.valueFrom])).toEqual([
+    expect(
+      references.map((reference) => [reference.container, reference.field, reference.valueFrom]),
+    ).toEqual([
       ['app', 'secrets', 'A'],
       ['app', 'secretOptions', 'B'],
       ['sidecar', 'repositoryCredentials', `${SM}:registry-AbCdEf`],
@@ -112,8 +203,16 @@ describe('refersTo', () => {
     [`${SM}:prod/db-ZZZZZZ`, secret('prod/db', null), true],
     [`${SM}:prod/db-admin-XyZ123`, secret('prod/db', null), false],
     // other Region or account: a different secret
-    ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf', secret('prod/db', 'AbCdEf'), false],
-    ['arn:aws:secretsmanager:us-east-1:999999999999:secret:prod/db-AbCdEf', secret('prod/db', 'AbCdEf'), false],
+    [
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf',
+      secret('prod/db', 'AbCdEf'),
+      false,
+    ],
+    [
+      'arn:aws:secretsmanager:us-east-1:999999999999:secret:prod/db-AbCdEf',
+      secret('prod/db', 'AbCdEf'),
+      false,
+    ],
     // SSM: name, slash-less name, ARN
     ['/prod/api/url', parameter('prod/api/url'), true],
     ['prod/api/url', parameter('prod/api/url'), true],
@@ -133,8 +232,12 @@ describe('refersTo', () => {
   });
 
   it('matches a bare repositoryCredentials name to the secret of that name', () => {
-    expect(refersTo(onlyReference('registry-login', 'repositoryCredentials'), secret('registry-login', 'AbCdEf'))).toBe(true);
-    expect(refersTo(onlyReference('registry', 'repositoryCredentials'), secret('registry-login', 'AbCdEf'))).toBe(false);
+    expect(
+      refersTo(onlyReference('registry-login', 'repositoryCredentials'), secret('registry-login', 'AbCdEf')),
+    ).toBe(true);
+    expect(
+      refersTo(onlyReference('registry', 'repositoryCredentials'), secret('registry-login', 'AbCdEf')),
+    ).toBe(false);
   });
 });
 
@@ -165,7 +268,10 @@ describe('unchangedReason', () => {
 describe('itemsNamedBy', () => {
   const here = { partition: 'aws', region: 'us-east-1' };
   it.each([
-    [`${SM}:prod/db-AbCdEf`, [{ kind: 'secretsmanager', name: 'prod/db', suffix: 'AbCdEf', account: '123456789012' }]],
+    [
+      `${SM}:prod/db-AbCdEf`,
+      [{ kind: 'secretsmanager', name: 'prod/db', suffix: 'AbCdEf', account: '123456789012' }],
+    ],
     [`${SM}:prod/db`, [{ kind: 'secretsmanager', name: 'prod/db', suffix: null }]],
     [`${SSM}/prod/api/url`, [{ kind: 'ssm', name: 'prod/api/url' }]],
     [
