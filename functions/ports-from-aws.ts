@@ -48,7 +48,7 @@ export function portsFromAws(
     taskDefinitions: new EcsTaskDefinitions(clients.ecs, state, warnings.storeError),
     delivery:
       queueUrl === null || state === undefined
-        ? { kind: 'direct', redeployer: new EcsRedeployer(clients.ecs) }
+        ? { kind: 'direct', redeployer: new EcsRedeployer(clients.ecsUpdates) }
         : {
             kind: 'queued',
             dispatch: new QueueDispatch(

@@ -12,7 +12,10 @@ import { DEFAULT_UPDATE_RATE, ecsLimits, paceEcsClient } from './ecs-pacing.ts';
 export const RETRY_CONFIG = { retryMode: 'adaptive', maxAttempts: 10 } as const;
 
 export interface AwsClients {
+  /** ECS reads: adaptive retries, every attempt paced. */
   readonly ecs: ECSClient;
+  /** UpdateService: one attempt a call, since EcsRedeployer retries itself (see why there); paced. */
+  readonly ecsUpdates: ECSClient;
   readonly tagging: ResourceGroupsTaggingAPIClient;
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
@@ -28,10 +31,14 @@ export interface ClientOptions {
 
 export function createAwsClients(options: ClientOptions = {}): AwsClients {
   const config = options.region === undefined ? RETRY_CONFIG : { ...RETRY_CONFIG, region: options.region };
+  const limits = ecsLimits(options.updatesPerSecond ?? DEFAULT_UPDATE_RATE);
   const ecs = new ECSClient(config);
-  paceEcsClient(ecs, ecsLimits(options.updatesPerSecond ?? DEFAULT_UPDATE_RATE));
+  paceEcsClient(ecs, limits);
+  const ecsUpdates = new ECSClient({ ...config, maxAttempts: 1 });
+  paceEcsClient(ecsUpdates, limits);
   return {
     ecs,
+    ecsUpdates,
     tagging: new ResourceGroupsTaggingAPIClient(config),
     dynamodb: new DynamoDBClient(config),
     sqs: new SQSClient(config),

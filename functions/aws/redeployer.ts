@@ -1,22 +1,106 @@
-/** UpdateService with forceNewDeployment: a new deployment of the service's current task definition. */
-import { type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import type { Service } from '../core/plan.ts';
-import type { Redeployer } from '../core/ports.ts';
+/**
+ * UpdateService with forceNewDeployment: a new deployment of the service's current task definition.
+ *
+ * UpdateService has no idempotency token, so a blind retry after a timeout or a 5xx can deploy twice when
+ * the first call did land. This adapter therefore retries itself (its client makes one attempt a call) and,
+ * after an answer that leaves it unknown whether ECS acted, asks DescribeServices first: a PRIMARY
+ * deployment created since the attempt began is that attempt's, and is not made again.
+ */
+import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import type { Redeployer, ServiceRef } from '../core/ports.ts';
+
+export interface RedeployRetry {
+  /** Attempts per service, the first included. @default 5 */
+  readonly attempts?: number;
+  /** First back-off; doubles each attempt, with full jitter. @default 1000 */
+  readonly baseDelayMs?: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+/** How far ECS's clock may run behind ours when telling whether a deployment is this attempt's. */
+const CLOCK_SKEW_MS = 5_000;
+
+interface AwsError {
+  readonly name?: string;
+  readonly $fault?: 'client' | 'server';
+  readonly $metadata?: { readonly httpStatusCode?: number };
+  readonly $retryable?: { readonly throttling?: boolean };
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
+
+/** `definite`: ECS refused, nothing happened; `ambiguous`: the call may have landed; null: do not retry. */
+export function classify(error: unknown): 'definite' | 'ambiguous' | null {
+  const failure = (error ?? {}) as AwsError;
+  if (THROTTLING.has(failure.name ?? '') || failure.$retryable?.throttling === true) return 'definite';
+  const status = failure.$metadata?.httpStatusCode;
+  if (failure.$fault === 'server' || (status !== undefined && status >= 500)) return 'ambiguous';
+  // No HTTP answer at all (timeout, reset connection): the request may have reached ECS.
+  if (status === undefined && error instanceof Error && failure.$fault === undefined) return 'ambiguous';
+  return null;
+}
 
 export class EcsRedeployer implements Redeployer {
-  constructor(private readonly ecs: ECSClient) {}
+  readonly #attempts: number;
+  readonly #baseDelayMs: number;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #random: () => number;
 
-  async redeploy(service: Service): Promise<{ deploymentId: string | null }> {
-    // Only cluster and service: passing a task definition family would move the service to its latest revision.
+  /** @param ecs a client making one attempt per call (`maxAttempts: 1`): the retries are this adapter's. */
+  constructor(
+    private readonly ecs: ECSClient,
+    retry: RedeployRetry = {},
+  ) {
+    this.#attempts = retry.attempts ?? 5;
+    this.#baseDelayMs = retry.baseDelayMs ?? 1000;
+    this.#now = retry.now ?? Date.now;
+    this.#sleep = retry.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#random = retry.random ?? Math.random;
+  }
+
+  async redeploy(service: ServiceRef): Promise<{ deploymentId: string | null }> {
+    for (let attempt = 1; ; attempt += 1) {
+      const startedAt = this.#now();
+      try {
+        // Only cluster and service: a task definition family would move the service to its latest revision.
+        const answer = await this.ecs.send(
+          new UpdateServiceCommand({
+            cluster: service.clusterArn,
+            service: service.serviceName,
+            forceNewDeployment: true,
+          }),
+        );
+        const deployments = answer.service?.deployments ?? [];
+        const primary = deployments.find((deployment) => deployment.status === 'PRIMARY') ?? deployments[0];
+        return { deploymentId: primary?.id ?? null };
+      } catch (error) {
+        const kind = classify(error);
+        if (kind === null || attempt >= this.#attempts) throw error;
+        if (kind === 'ambiguous') {
+          const landed = await this.#deploymentSince(service, startedAt).catch(() => null);
+          if (landed !== null) return { deploymentId: landed };
+        }
+        await this.#sleep(this.#random() * this.#baseDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  async #deploymentSince(service: ServiceRef, startedAt: number): Promise<string | null> {
     const answer = await this.ecs.send(
-      new UpdateServiceCommand({
-        cluster: service.clusterArn,
-        service: service.serviceName,
-        forceNewDeployment: true,
-      }),
+      new DescribeServicesCommand({ cluster: service.clusterArn, services: [service.serviceName] }),
     );
-    const deployments = answer.service?.deployments ?? [];
-    const primary = deployments.find((deployment) => deployment.status === 'PRIMARY') ?? deployments[0];
-    return { deploymentId: primary?.id ?? null };
+    const primary = answer.services?.[0]?.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+    const created = primary?.createdAt?.getTime();
+    return primary?.id !== undefined && created !== undefined && created >= startedAt - CLOCK_SKEW_MS
+      ? primary.id
+      : null;
   }
 }

@@ -41,7 +41,7 @@ export function createWorkerHandler(env: NodeJS.ProcessEnv = process.env) {
   const clients = createAwsClients({ updatesPerSecond: settings.updatesPerSecond });
   const ports = {
     pending: new StateTable(clients.dynamodb, { tableName }),
-    redeployer: new EcsRedeployer(clients.ecs),
+    redeployer: new EcsRedeployer(clients.ecsUpdates),
   };
   const retry = new SqsRetryDelay(clients.sqs, queueUrl);
   const processor = new BatchProcessor(EventType.SQS);

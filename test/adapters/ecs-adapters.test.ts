@@ -226,10 +226,6 @@ describe('EcsRedeployer', () => {
       serviceArn: serviceArn('main', 'api'),
       serviceName: 'api',
       clusterArn: clusterArn('main'),
-      taskDefinitionArn: taskDefinition(1),
-      desiredCount: 1,
-      deploymentController: 'ECS',
-      tags: {},
     });
 
     expect(result).toEqual({ deploymentId: 'ecs-svc/2' });

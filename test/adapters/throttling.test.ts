@@ -80,7 +80,19 @@ function throttlingAccount(
   const ports = {
     inventory: new ClusterInventory(client),
     taskDefinitions: new EcsTaskDefinitions(client),
-    delivery: { kind: 'direct' as const, redeployer: new EcsRedeployer(client) },
+    // As in production: UpdateService goes through a one-attempt client, retried by the redeployer itself.
+    delivery: {
+      kind: 'direct' as const,
+      redeployer: new EcsRedeployer(
+        new ECSClient({
+          region: 'us-east-1',
+          credentials: TEST_CREDENTIALS,
+          requestHandler: handler,
+          maxAttempts: 1,
+        }),
+        { attempts: maxAttempts, sleep: async () => {} },
+      ),
+    },
   };
   return { calls, ports };
 }
@@ -117,5 +129,7 @@ describe('throttling', () => {
       { serviceName: 'api', action: 'failed', reason: 'ServerException: internal error' },
     ]);
     expect(calls.UpdateService).toBe(3);
+    // Before each retry it asked whether the failed call had landed after all.
+    expect(calls.DescribeServices).toBe(1 + 2);
   }, 60_000);
 });

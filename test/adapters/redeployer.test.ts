@@ -1,0 +1,131 @@
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { describe, expect, it } from 'vitest';
+import { classify, EcsRedeployer } from '../../functions/aws/redeployer.ts';
+import { type EcsAnswer, ecsRequestHandler, TEST_CREDENTIALS } from '../support/ecs-http.ts';
+
+const SERVICE = {
+  serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/main/api',
+  serviceName: 'api',
+  clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/main',
+};
+
+/**
+ * An ECS endpoint where UpdateService answers from `script` in turn; `lands` says whether that call really
+ * made a deployment (a 500 or a timeout can come after ECS acted). DescribeServices shows the latest one.
+ */
+function endpoint(script: { answer: EcsAnswer | 'timeout'; lands: boolean }[], now: () => number) {
+  const made: string[] = [];
+  let latest: { id: string; createdAt: number } | null = null;
+  let call = 0;
+  const handler = ecsRequestHandler((action) => {
+    if (action === 'DescribeServices') {
+      const deployments =
+        latest === null ? [] : [{ id: latest.id, status: 'PRIMARY', createdAt: latest.createdAt / 1000 }];
+      return { ok: { services: [{ serviceArn: SERVICE.serviceArn, deployments }] } };
+    }
+    const step = script[call] ?? { answer: { ok: {} }, lands: true };
+    call += 1;
+    if (step.lands) {
+      latest = { id: `ecs-svc/${call}`, createdAt: now() };
+      made.push(latest.id);
+    }
+    if (step.answer === 'timeout') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    if ('ok' in step.answer)
+      return { ok: { service: { deployments: [{ id: latest?.id, status: 'PRIMARY' }] } } };
+    return step.answer;
+  });
+  const client = new ECSClient({
+    region: 'us-east-1',
+    credentials: TEST_CREDENTIALS,
+    requestHandler: handler,
+    maxAttempts: 1,
+  });
+  return { client, made, calls: () => call };
+}
+
+const serverError: EcsAnswer = { error: 'ServerException', message: 'internal error', status: 500 };
+const throttled: EcsAnswer = { error: 'ThrottlingException', message: 'Rate exceeded' };
+
+describe('EcsRedeployer', () => {
+  const clock = () => 1_800_000_000_000;
+  const retry = { now: clock, sleep: async () => {}, random: () => 0.5 };
+
+  it('does not deploy again when a call that timed out had landed', async () => {
+    const ecs = endpoint([{ answer: 'timeout', lands: true }], clock);
+
+    const result = await new EcsRedeployer(ecs.client, retry).redeploy(SERVICE);
+
+    expect(ecs.made).toEqual(['ecs-svc/1']);
+    expect(result).toEqual({ deploymentId: 'ecs-svc/1' });
+  });
+
+  it('does not deploy again when a 5xx answer came after ECS acted', async () => {
+    const ecs = endpoint([{ answer: serverError, lands: true }], clock);
+
+    await new EcsRedeployer(ecs.client, retry).redeploy(SERVICE);
+
+    expect(ecs.calls()).toBe(1);
+    expect(ecs.made).toHaveLength(1);
+  });
+
+  it('retries a call that timed out before reaching ECS, deploying once', async () => {
+    const ecs = endpoint(
+      [
+        { answer: 'timeout', lands: false },
+        { answer: { ok: {} }, lands: true },
+      ],
+      clock,
+    );
+
+    const result = await new EcsRedeployer(ecs.client, retry).redeploy(SERVICE);
+
+    expect(ecs.calls()).toBe(2);
+    expect(ecs.made).toEqual(['ecs-svc/2']);
+    expect(result).toEqual({ deploymentId: 'ecs-svc/2' });
+  });
+
+  it('retries throttling with a growing back-off and gives up after its attempts', async () => {
+    const ecs = endpoint(
+      Array.from({ length: 5 }, () => ({ answer: throttled, lands: false })),
+      clock,
+    );
+    const waits: number[] = [];
+
+    const attempt = new EcsRedeployer(ecs.client, {
+      ...retry,
+      sleep: async (ms) => void waits.push(ms),
+    }).redeploy(SERVICE);
+
+    await expect(attempt).rejects.toThrow('Rate exceeded');
+    expect(ecs.calls()).toBe(5);
+    expect(waits).toEqual([500, 1000, 2000, 4000]);
+    expect(ecs.made).toEqual([]);
+  });
+
+  it('does not retry what ECS refused for good', async () => {
+    const ecs = endpoint(
+      [
+        {
+          answer: {
+            error: 'InvalidParameterException',
+            message: 'Cannot force a new deployment on services with a CODE_DEPLOY deployment controller.',
+          },
+          lands: false,
+        },
+      ],
+      clock,
+    );
+
+    await expect(new EcsRedeployer(ecs.client, retry).redeploy(SERVICE)).rejects.toThrow('CODE_DEPLOY');
+    expect(ecs.calls()).toBe(1);
+  });
+
+  it.each([
+    [{ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }, 'definite'],
+    [{ name: 'ServerException', $fault: 'server', $metadata: { httpStatusCode: 500 } }, 'ambiguous'],
+    [Object.assign(new Error('timeout'), { name: 'TimeoutError' }), 'ambiguous'],
+    [{ name: 'ServiceNotActiveException', $fault: 'client', $metadata: { httpStatusCode: 400 } }, null],
+  ])('classifies %o as %s', (error, expected) => {
+    expect(classify(error)).toBe(expected);
+  });
+});
