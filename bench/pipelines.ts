@@ -40,12 +40,16 @@ export function ourPipeline(
   options: { readonly updatesPerSecond?: number; readonly concurrency?: number } = {},
 ): Pipeline {
   const config = { ...RETRY_CONFIG, region: REGION, credentials: CREDENTIALS, requestHandler: endpoint };
+  const limits = ecsLimits(options.updatesPerSecond ?? DEFAULT_UPDATE_RATE);
   const ecs = new ECSClient(config);
-  paceEcsClient(ecs, ecsLimits(options.updatesPerSecond ?? DEFAULT_UPDATE_RATE));
+  paceEcsClient(ecs, limits);
+  // As createAwsClients: UpdateService on a one-attempt client, retried by the redeployer itself.
+  const ecsUpdates = new ECSClient({ ...config, maxAttempts: 1 });
+  paceEcsClient(ecsUpdates, limits);
   const ports: RedeployPorts = {
     inventory: new ClusterInventory(ecs),
     taskDefinitions: new EcsTaskDefinitions(ecs),
-    delivery: { kind: 'direct', redeployer: new EcsRedeployer(ecs) },
+    delivery: { kind: 'direct', redeployer: new EcsRedeployer(ecsUpdates) },
   };
   const concurrency = options.concurrency ?? DEFAULT_SETTINGS.concurrency;
   return {
