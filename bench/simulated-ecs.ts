@@ -104,7 +104,13 @@ const isAnswer = (value: object): value is EcsAnswer => 'ok' in value || 'error'
 const nameOf = (nameOrArn: string) => nameOrArn.slice(nameOrArn.lastIndexOf('/') + 1);
 const EPOCH_SECONDS = 1_735_689_600;
 
-function describedService(service: SyntheticService, cluster: string, updates: number) {
+/** `deployedAt`: epoch seconds of the PRIMARY deployment (the last UpdateService, or the account's start). */
+function describedService(
+  service: SyntheticService,
+  cluster: string,
+  updates: number,
+  deployedAt = EPOCH_SECONDS,
+) {
   const deploymentId = `ecs-svc/${service.name}-${updates}`;
   return {
     serviceArn: service.arn,
@@ -131,8 +137,8 @@ function describedService(service: SyntheticService, cluster: string, updates: n
         desiredCount: 2,
         runningCount: 2,
         pendingCount: 0,
-        createdAt: EPOCH_SECONDS,
-        updatedAt: EPOCH_SECONDS,
+        createdAt: deployedAt,
+        updatedAt: deployedAt,
         launchType: 'FARGATE',
         rolloutState: 'COMPLETED',
       },
@@ -227,6 +233,8 @@ export class SimulatedEcs {
   >;
   #calls = new Map<string, CallCount>();
   #updates = new Map<string, number>();
+  /** When each service's current PRIMARY deployment was made, in epoch seconds. */
+  #deployedAt = new Map<string, number>();
   #firstUpdateAt: number | null = null;
   #lastUpdateAt: number | null = null;
   #lastReadAt: number | null = null;
@@ -355,7 +363,15 @@ export class SimulatedEcs {
     for (const nameOrArn of asked) {
       const service = cluster.byName.get(nameOf(nameOrArn));
       if (service === undefined) failures.push({ arn: nameOrArn, reason: 'MISSING' });
-      else services.push(describedService(service, cluster.name, this.#updates.get(service.arn) ?? 0));
+      else
+        services.push(
+          describedService(
+            service,
+            cluster.name,
+            this.#updates.get(service.arn) ?? 0,
+            this.#deployedAt.get(service.arn),
+          ),
+        );
     }
     return { ok: { services, failures } };
   }
@@ -367,7 +383,8 @@ export class SimulatedEcs {
     if (service === undefined) return { error: 'ServiceNotFoundException', message: 'Service not found.' };
     const updates = (this.#updates.get(service.arn) ?? 0) + 1;
     this.#updates.set(service.arn, updates);
-    const described = describedService(service, cluster.name, updates);
+    this.#deployedAt.set(service.arn, this.#now() / 1000);
+    const described = describedService(service, cluster.name, updates, this.#deployedAt.get(service.arn));
     return {
       ok: {
         service: {

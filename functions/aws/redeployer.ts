@@ -10,10 +10,12 @@ import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@
 import type { Redeployer, ServiceRef } from '../core/ports.ts';
 
 export interface RedeployRetry {
-  /** Attempts per service, the first included. @default 5 */
+  /** Attempts per service, the first included. @default 10 */
   readonly attempts?: number;
-  /** First back-off; doubles each attempt, with full jitter. @default 1000 */
+  /** First back-off; doubles each attempt up to `maxDelayMs`, with full jitter. @default 1000 */
   readonly baseDelayMs?: number;
+  /** @default 20000 */
+  readonly maxDelayMs?: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -50,6 +52,7 @@ export function classify(error: unknown): 'definite' | 'ambiguous' | null {
 export class EcsRedeployer implements Redeployer {
   readonly #attempts: number;
   readonly #baseDelayMs: number;
+  readonly #maxDelayMs: number;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
@@ -59,8 +62,10 @@ export class EcsRedeployer implements Redeployer {
     private readonly ecs: ECSClient,
     retry: RedeployRetry = {},
   ) {
-    this.#attempts = retry.attempts ?? 5;
+    // Throttling must slow the work, not fail it: ten attempts wait up to about two and a half minutes.
+    this.#attempts = retry.attempts ?? 10;
     this.#baseDelayMs = retry.baseDelayMs ?? 1000;
+    this.#maxDelayMs = retry.maxDelayMs ?? 20_000;
     this.#now = retry.now ?? Date.now;
     this.#sleep = retry.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#random = retry.random ?? Math.random;
@@ -88,7 +93,9 @@ export class EcsRedeployer implements Redeployer {
           const landed = await this.#deploymentSince(service, startedAt).catch(() => null);
           if (landed !== null) return { deploymentId: landed };
         }
-        await this.#sleep(this.#random() * this.#baseDelayMs * 2 ** (attempt - 1));
+        await this.#sleep(
+          this.#random() * Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1)),
+        );
       }
     }
   }

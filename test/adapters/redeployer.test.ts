@@ -84,7 +84,7 @@ describe('EcsRedeployer', () => {
     expect(result).toEqual({ deploymentId: 'ecs-svc/2' });
   });
 
-  it('retries throttling with a growing back-off and gives up after its attempts', async () => {
+  it('retries throttling with a growing, capped back-off and gives up after its attempts', async () => {
     const ecs = endpoint(
       Array.from({ length: 5 }, () => ({ answer: throttled, lands: false })),
       clock,
@@ -93,12 +93,14 @@ describe('EcsRedeployer', () => {
 
     const attempt = new EcsRedeployer(ecs.client, {
       ...retry,
+      attempts: 5,
+      maxDelayMs: 6000,
       sleep: async (ms) => void waits.push(ms),
     }).redeploy(SERVICE);
 
     await expect(attempt).rejects.toThrow('Rate exceeded');
     expect(ecs.calls()).toBe(5);
-    expect(waits).toEqual([500, 1000, 2000, 4000]);
+    expect(waits).toEqual([500, 1000, 2000, 3000]);
     expect(ecs.made).toEqual([]);
   });
 
