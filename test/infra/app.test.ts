@@ -44,18 +44,37 @@ describe('the CDK app', () => {
       selectionMode: 'tagged',
       cloudTrailFallback: 'true',
       logRetentionDays: '14',
+      updatesPerSecond: '3',
+      coalesceWindow: '120',
+      maxReceiveCount: 8,
     });
 
     // Assess
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const template = run.template();
-    template.resourceCountIs('AWS::Lambda::Function', 2);
-    template.allResourcesProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ DRY_RUN: 'true', SELECTION_MODE: 'tagged' }) },
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    const changeFunctions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { DRY_RUN: Match.anyValue() } } },
+    });
+    expect(Object.keys(changeFunctions)).toHaveLength(2);
+    for (const fn of Object.values(changeFunctions)) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        DRY_RUN: 'true',
+        SELECTION_MODE: 'tagged',
+        COALESCE_SECONDS: '120',
+      });
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ UPDATES_PER_SECOND: '1.5', MAX_RECEIVE_COUNT: '8' }),
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }),
     });
     template.resourceCountIs('AWS::Events::Rule', 3);
-    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
   });
 
@@ -65,18 +84,42 @@ describe('the CDK app', () => {
 
     // Assess
     expect(run.status).toBe(0);
-    const queues = Object.values(run.template().findResources('AWS::SQS::Queue'));
-    expect(queues).toHaveLength(2);
-    for (const queue of queues) {
-      expect(queue.Metadata.cdk_nag?.rules_to_suppress).toEqual([
-        { id: 'AwsSolutions-SQS3', reason: expect.stringContaining('dead-letter queue') },
-      ]);
+    const template = run.template();
+    const queues = template.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(4);
+    // The redeploy queue names its dead-letter queue in a redrive policy, which cdk-nag recognizes for both.
+    const [redeployQueueId, redeployQueue] =
+      Object.entries(queues).find(([, queue]) => queue.Properties.RedrivePolicy !== undefined) ?? [];
+    const redeployDeadLetterQueueId = redeployQueue?.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
+    for (const [id, queue] of Object.entries(queues)) {
+      if (id === redeployQueueId || id === redeployDeadLetterQueueId) {
+        expect(queue.Metadata?.cdk_nag).toBeUndefined();
+      } else {
+        expect(queue.Metadata.cdk_nag?.rules_to_suppress).toEqual([
+          { id: 'AwsSolutions-SQS3', reason: expect.stringContaining('dead-letter queue') },
+        ]);
+      }
+    }
+    const describeSecret = template.findResources('AWS::IAM::Policy', {
+      Properties: {
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Action: 'secretsmanager:DescribeSecret' })]),
+        },
+      },
+    });
+    expect(Object.keys(describeSecret)).toHaveLength(2);
+    for (const policy of Object.values(describeSecret)) {
+      expect(policy.Metadata.cdk_nag?.rules_to_suppress).toContainEqual({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]',
+        reason: expect.stringContaining('other accounts and Regions'),
+      });
     }
   });
 
   it.each([
     [{ selectionMode: 'some' }, 'InvalidContextError: Context selectionMode must be all | tagged'],
     [{ dryrun: 'true' }, 'InvalidContextError: Unknown context key dryrun: did you mean dryRun?'],
+    [{ updatesPerSecond: '6' }, 'InvalidContextError: Context updatesPerSecond must be'],
   ])('stops with a one-line error on bad context %j', (context, message) => {
     // Act
     const run = runApp({ bundleDir, ...context });

@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -36,6 +36,10 @@ describe('cdk-nag AwsSolutions checks', () => {
       { cloudTrailFallback: true, tracing: true, alarmEmail: 'ops@example.com' },
     ],
     ['an existing alarm topic', { alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:platform-alarms' }],
+    [
+      'the queue settings at their limits',
+      { updatesPerSecond: 5, coalesceWindow: Duration.seconds(0), maxReceiveCount: 1 },
+    ],
   ])('find nothing unacknowledged, error or warning, with %s', (_, props) => {
     // Prepare
     const { app } = synthesize(bundleDir, props);
@@ -62,10 +66,15 @@ describe('cdk-nag AwsSolutions checks', () => {
         'RotationRedeploy/FailedInvocationQueue: AwsSolutions-SQS3',
         'RotationRedeploy/Monitoring/AlarmTopic: AwsSolutions-SNS2',
         ...['SecretChanged', 'ParameterChanged'].flatMap((fn) => [
-          `RotationRedeploy/${fn}/RedeployPolicy: AwsSolutions-IAM5[Resource::*]`,
-          `RotationRedeploy/${fn}/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]`,
-          `RotationRedeploy/${fn}/Role: AwsSolutions-IAM5[Resource::*]`,
+          `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::*]`,
+          `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]`,
+          `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]`,
         ]),
+        'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]',
+        // Tracing only: X-Ray's two actions take no resource.
+        ...['SecretChanged', 'ParameterChanged', 'RedeployWorker'].map(
+          (fn) => `RotationRedeploy/${fn}/Role: AwsSolutions-IAM5[Resource::*]`,
+        ),
       ].sort(),
     );
     for (const reason of acknowledged.values()) expect(reason.length).toBeGreaterThan(60);

@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { optionsFromContext } from '../../infra/context.ts';
 import { InvalidContextError } from '../../infra/errors.ts';
@@ -15,6 +16,9 @@ describe('CDK context', () => {
       logRetention: undefined,
       concurrency: undefined,
       reservedConcurrency: undefined,
+      updatesPerSecond: undefined,
+      coalesceWindow: undefined,
+      maxReceiveCount: undefined,
       bundleDir: undefined,
     });
   });
@@ -38,6 +42,13 @@ describe('CDK context', () => {
     [{ concurrency: '16' }, { concurrency: 16 }],
     [{ reservedConcurrency: 1 }, { reservedConcurrency: 1 }],
     [{ bundleDir: '/tmp/bundles' }, { bundleDir: '/tmp/bundles' }],
+    [{ updatesPerSecond: '0.5' }, { updatesPerSecond: 0.5 }],
+    [{ updatesPerSecond: ' 2.5 ' }, { updatesPerSecond: 2.5 }],
+    [{ updatesPerSecond: 5 }, { updatesPerSecond: 5 }],
+    [{ coalesceWindow: '0' }, { coalesceWindow: Duration.seconds(0) }],
+    [{ coalesceWindow: 900 }, { coalesceWindow: Duration.seconds(900) }],
+    [{ maxReceiveCount: '1' }, { maxReceiveCount: 1 }],
+    [{ maxReceiveCount: 1000 }, { maxReceiveCount: 1000 }],
     // Keys of CDK itself and of other tools are none of our business.
     [{ '@aws-cdk/core:newStyleStackSynthesis': true, 'cli-telemetry': false }, {}],
   ])('reads %j', (context, expected) => {
@@ -62,6 +73,17 @@ describe('CDK context', () => {
     [{ concurrency: '51' }, /Context concurrency must be/],
     [{ concurrency: '2.5' }, /Context concurrency must be/],
     [{ reservedConcurrency: '0' }, /Context reservedConcurrency must be/],
+    [{ updatesPerSecond: '0' }, /Context updatesPerSecond must be .*above 0 and at most 5.*; got "0"/],
+    [{ updatesPerSecond: '5.5' }, /Context updatesPerSecond must be/],
+    [{ updatesPerSecond: -1 }, /Context updatesPerSecond must be/],
+    [{ updatesPerSecond: '1e0' }, /Context updatesPerSecond must be/],
+    [{ updatesPerSecond: 'fast' }, /Context updatesPerSecond must be/],
+    [{ coalesceWindow: '901' }, /Context coalesceWindow must be .*0 to 900.*; got "901"/],
+    [{ coalesceWindow: '1.5' }, /Context coalesceWindow must be/],
+    [{ coalesceWindow: '1m' }, /Context coalesceWindow must be/],
+    [{ maxReceiveCount: '0' }, /Context maxReceiveCount must be .*1 to 1000.*; got "0"/],
+    [{ maxReceiveCount: 1001 }, /Context maxReceiveCount must be/],
+    [{ maxReceiveCount: 'five' }, /Context maxReceiveCount must be/],
     [
       { alarmEmail: 'ops@example.com', alarmTopicArn: TOPIC },
       /either alarmEmail .* or alarmTopicArn .*not both/,
@@ -70,6 +92,9 @@ describe('CDK context', () => {
     [{ dryrun: 'true' }, /Unknown context key dryrun: did you mean dryRun\?/],
     [{ 'selection-mode': 'tagged' }, /Unknown context key selection-mode: did you mean selectionMode\?/],
     [{ LOG_RETENTION_DAYS: '7' }, /did you mean logRetentionDays\?/],
+    [{ 'updates-per-second': '1' }, /Unknown context key updates-per-second: did you mean updatesPerSecond\?/],
+    [{ coalescewindow: '30' }, /did you mean coalesceWindow\?/],
+    [{ max_receive_count: 3 }, /did you mean maxReceiveCount\?/],
   ])('refuses %j', (context, message) => {
     expect(() => optionsFromContext(context)).toThrow(InvalidContextError);
     expect(() => optionsFromContext(context)).toThrow(message);

@@ -9,27 +9,37 @@ beforeAll(() => {
 afterAll(() => removeDir(bundleDir));
 
 describe('dead-letter queues', () => {
-  it('encrypts both queues and keeps messages the 14 days SQS allows', () => {
+  it('encrypts every queue with SQS managed keys, and keeps dead letters the 14 days SQS allows', () => {
     // Prepare
-    const { template } = synthesize(bundleDir);
+    const { stack, template } = synthesize(bundleDir);
+    const deadLetterQueues = [
+      stack.redeploy.deliveryDeadLetterQueue,
+      stack.redeploy.failedInvocationQueue,
+      stack.redeploy.redeployDeadLetterQueue,
+    ].map(logicalIdOf);
 
     // Act
-    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    const queues = template.findResources('AWS::SQS::Queue');
 
     // Assess
-    expect(queues).toHaveLength(2);
-    for (const queue of queues) {
-      expect(queue.Properties).toMatchObject({
-        SqsManagedSseEnabled: true,
-        MessageRetentionPeriod: 1_209_600,
-      });
+    expect(Object.keys(queues).sort()).toEqual(
+      [...deadLetterQueues, logicalIdOf(stack.redeploy.redeployQueue)].sort(),
+    );
+    for (const queue of Object.values(queues)) {
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
       // Not a customer managed or AWS managed KMS key: EventBridge cannot send to a queue under alias/aws/sqs.
       expect(queue.Properties.KmsMasterKeyId).toBeUndefined();
       expect(queue.Properties.QueueName).toBeUndefined();
     }
+    for (const id of deadLetterQueues) expect(queues[id]?.Properties.MessageRetentionPeriod).toBe(1_209_600);
   });
 
-  it.each(['deliveryDeadLetterQueue', 'failedInvocationQueue'] as const)(
+  it.each([
+    'deliveryDeadLetterQueue',
+    'failedInvocationQueue',
+    'redeployQueue',
+    'redeployDeadLetterQueue',
+  ] as const)(
     'refuses any request to the %s that does not use TLS',
     (key) => {
       // Prepare

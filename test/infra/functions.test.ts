@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MissingBundleError } from '../../infra/errors.ts';
+import type { BundledFunction } from '../../infra/constructs/function-defaults.ts';
+import { InvalidPropsError, MissingBundleError } from '../../infra/errors.ts';
 import { createStubBundleDir, logicalIdOf, removeDir, stubSource, synthesize } from './synth.ts';
 
 let bundleDir: string;
@@ -49,20 +51,26 @@ describe('functions', () => {
     },
   );
 
-  it('gives the handlers the environment they read at cold start, defaults first', () => {
+  it('gives the change functions the environment they read at cold start, defaults first', () => {
     // Prepare
-    const { template } = synthesize(bundleDir);
+    const { stack, template } = synthesize(bundleDir);
+    const resources = template.toJSON().Resources;
 
     // Act
-    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const functions = stack.redeploy.changeFunctions.map((fn) => resources[logicalIdOf(fn.function)]);
 
     // Assess
+    template.resourceCountIs('AWS::Lambda::Function', 3);
     expect(functions).toHaveLength(2);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables).toEqual({
         DRY_RUN: 'false',
         SELECTION_MODE: 'all',
         CONCURRENCY: '8',
+        // Queued delivery: with QUEUE_URL set, a change function queues redeploys and never calls UpdateService.
+        TABLE_NAME: { Ref: logicalIdOf(stack.redeploy.stateTable) },
+        QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.redeployQueue) },
+        COALESCE_SECONDS: '60',
         POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',
         POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -71,12 +79,18 @@ describe('functions', () => {
     }
   });
 
-  it('passes dry run, selection mode and concurrency through to both functions', () => {
+  it('passes dry run, selection mode, concurrency and the coalescing window through to both change functions', () => {
     // Prepare
-    const { template } = synthesize(bundleDir, { dryRun: true, selectionMode: 'tagged', concurrency: 20 });
+    const { stack, template } = synthesize(bundleDir, {
+      dryRun: true,
+      selectionMode: 'tagged',
+      concurrency: 20,
+      coalesceWindow: Duration.minutes(15),
+    });
+    const resources = template.toJSON().Resources;
 
     // Act
-    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const functions = stack.redeploy.changeFunctions.map((fn) => resources[logicalIdOf(fn.function)]);
 
     // Assess
     expect(functions).toHaveLength(2);
@@ -85,8 +99,23 @@ describe('functions', () => {
         DRY_RUN: 'true',
         SELECTION_MODE: 'tagged',
         CONCURRENCY: '20',
+        COALESCE_SECONDS: '900',
       });
     }
+  });
+
+  it.each([
+    [{ updatesPerSecond: 0 }, /updatesPerSecond must be a number above 0 and at most 5/],
+    [{ updatesPerSecond: 5.5 }, /updatesPerSecond must be/],
+    [{ updatesPerSecond: Number.NaN }, /updatesPerSecond must be/],
+    [{ coalesceWindow: Duration.seconds(901) }, /coalesceWindow must be whole seconds from 0 to 900/],
+    [{ coalesceWindow: Duration.millis(1500) }, /coalesceWindow must be whole seconds/],
+    [{ maxReceiveCount: 0 }, /maxReceiveCount must be a whole number from 1 to 1000/],
+    [{ maxReceiveCount: 1001 }, /maxReceiveCount must be/],
+    [{ maxReceiveCount: 2.5 }, /maxReceiveCount must be/],
+  ])('refuses queue settings %j', (props, message) => {
+    expect(() => synthesize(bundleDir, props)).toThrow(InvalidPropsError);
+    expect(() => synthesize(bundleDir, props)).toThrow(message);
   });
 
   it.each([0, 51, 2.5])('refuses concurrency %s', (concurrency) => {
@@ -104,15 +133,21 @@ describe('functions', () => {
     },
   );
 
-  it('applies reserved concurrency, log retention and tracing when asked', () => {
+  it('applies reserved concurrency to the change functions, log retention and tracing to all, when asked', () => {
     // Prepare
-    const { template } = synthesize(bundleDir, { reservedConcurrency: 1, logRetention: 90, tracing: true });
+    const { stack, template } = synthesize(bundleDir, {
+      reservedConcurrency: 1,
+      logRetention: 90,
+      tracing: true,
+    });
+    const resources = template.toJSON().Resources;
+    const properties = (fn: BundledFunction) => resources[logicalIdOf(fn.function)].Properties;
 
     // Act & Assess
-    template.allResourcesProperties('AWS::Lambda::Function', {
-      ReservedConcurrentExecutions: 1,
-      TracingConfig: { Mode: 'Active' },
-    });
+    for (const fn of stack.redeploy.changeFunctions) expect(properties(fn).ReservedConcurrentExecutions).toBe(1);
+    // The worker is bounded by its event source's maximum concurrency instead.
+    expect(properties(stack.redeploy.redeployWorker).ReservedConcurrentExecutions).toBeUndefined();
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
 
@@ -128,6 +163,7 @@ describe('functions', () => {
       [
         logicalIdOf(stack.redeploy.secretChanged.logGroup),
         logicalIdOf(stack.redeploy.parameterChanged.logGroup),
+        logicalIdOf(stack.redeploy.redeployWorker.logGroup),
       ].sort(),
     );
     for (const group of Object.values(groups)) {
@@ -143,8 +179,9 @@ describe('functions', () => {
     const queueArn = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.failedInvocationQueue), 'Arn'] };
 
     // Act & Assess
+    // Two: the worker is never invoked asynchronously.
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
-    for (const fn of stack.redeploy.functions) {
+    for (const fn of stack.redeploy.changeFunctions) {
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: logicalIdOf(fn.function) },
         Qualifier: '$LATEST',

@@ -24,7 +24,7 @@ const thisAccountAndRegion = (resource: string) => ({
 });
 
 /** Every Action of every policy statement anywhere in the template (roles, policies, resource policies). */
-function allActions(template: Record<string, unknown>): string[] {
+function allActions(template: unknown): string[] {
   const found: string[] = [];
   const walk = (value: unknown): void => {
     if (Array.isArray(value)) {
@@ -47,14 +47,16 @@ function allActions(template: Record<string, unknown>): string[] {
 
 describe('IAM', () => {
   it.each(['secretChanged', 'parameterChanged'] as const)(
-    'lets the %s function scan ECS and force new deployments, scoped to this account and Region',
+    'lets the %s function scan ECS, read change metadata, keep its state and queue redeploys, but not redeploy',
     (key) => {
       // Prepare
       const { stack, template } = synthesize(bundleDir);
       const fn = stack.redeploy[key];
+      const table = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.stateTable), 'Arn'] };
+      const queue = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.redeployQueue), 'Arn'] };
 
       // Act
-      const policy = template.toJSON().Resources[logicalIdOf(fn.node.findChild('RedeployPolicy'))].Properties;
+      const policy = template.toJSON().Resources[logicalIdOf(fn.node.findChild('PlanPolicy'))].Properties;
 
       // Assess
       expect(policy.Roles).toEqual([{ Ref: logicalIdOf(fn.role) }]);
@@ -73,14 +75,125 @@ describe('IAM', () => {
           Condition: { ArnLike: { 'ecs:cluster': thisAccountAndRegion('cluster/*') } },
         },
         {
-          Sid: 'DescribeAndRedeployServicesOfThisAccountAndRegion',
+          Sid: 'DescribeServicesOfThisAccountAndRegion',
           Effect: 'Allow',
-          Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
+          Action: 'ecs:DescribeServices',
           Resource: thisAccountAndRegion('service/*/*'),
         },
+        {
+          // Any account and Region: a forwarded event names a secret there.
+          Sid: 'ReadWhichVersionASecretLabelPointsTo',
+          Effect: 'Allow',
+          Action: 'secretsmanager:DescribeSecret',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:*:*:secret:*']] },
+        },
+        {
+          Sid: 'ReadTheVersionOfAParameter',
+          Effect: 'Allow',
+          Action: 'ssm:DescribeParameters',
+          Resource: '*',
+        },
+        {
+          Sid: 'KeepTaskDefinitionsAndHandledChangesInTheStateTable',
+          Effect: 'Allow',
+          Action: [
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:BatchWriteItem',
+          ],
+          Resource: table,
+        },
+        { Sid: 'QueueRedeploys', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queue },
       ]);
     },
   );
+
+  it('lets the worker force new deployments of this account’s services and track them in the table', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const worker = stack.redeploy.redeployWorker;
+
+    // Act
+    const policy = template.toJSON().Resources[logicalIdOf(worker.node.findChild('RedeployPolicy'))].Properties;
+
+    // Assess
+    expect(policy.Roles).toEqual([{ Ref: logicalIdOf(worker.role) }]);
+    expect(policy.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'RedeployServicesOfThisAccountAndRegion',
+        Effect: 'Allow',
+        Action: 'ecs:UpdateService',
+        Resource: thisAccountAndRegion('service/*/*'),
+      },
+      {
+        // TransactWriteItems is authorized by the Put and Update of each of its items.
+        Sid: 'ClaimAndCompletePendingRedeploys',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.stateTable), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('lets the worker consume and delay messages of the redeploy queue, and nothing else of SQS', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const worker = stack.redeploy.redeployWorker;
+
+    // Act
+    const statements = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalIdOf(worker.role) }] } }),
+    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    const sqsStatements = statements.filter((statement) =>
+      [statement.Action].flat().some((action: string) => action.startsWith('sqs:')),
+    );
+
+    // Assess
+    expect(sqsStatements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueUrl',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+        ],
+        Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.redeployQueue), 'Arn'] },
+      },
+    ]);
+  });
+
+  it.each([
+    ['the defaults', {}],
+    ['every option on', { cloudTrailFallback: true, tracing: true, dryRun: true }],
+  ])('grants ecs:UpdateService to the worker’s role only, with %s', (_, props) => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir, props);
+
+    // Act
+    const granting = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      allActions(policy).includes('ecs:UpdateService'),
+    );
+
+    // Assess
+    expect(granting.map((policy) => policy.Properties.Roles)).toEqual([
+      [{ Ref: logicalIdOf(stack.redeploy.redeployWorker.role) }],
+    ]);
+    for (const fn of stack.redeploy.changeFunctions) {
+      const own = Object.values(
+        template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalIdOf(fn.role) }] } }),
+      );
+      expect(own.length).toBeGreaterThan(0);
+      expect(own.flatMap(allActions)).not.toContain('ecs:UpdateService');
+      expect(own.flatMap(allActions)).toEqual(
+        expect.arrayContaining(['secretsmanager:DescribeSecret', 'ssm:DescribeParameters']),
+      );
+    }
+  });
 
   it('lets each function write only to its own log group, with no AWS managed policy', () => {
     // Prepare
@@ -140,8 +253,8 @@ describe('IAM', () => {
     // Act
     const wildcards = allActions(template.toJSON()).filter((action) => action.includes('*'));
 
-    // Assess: the queues' deny-without-TLS statements are the only ones, and they deny.
-    expect(wildcards).toEqual(['sqs:*', 'sqs:*']);
+    // Assess: the four queues' deny-without-TLS statements are the only ones, and they deny.
+    expect(wildcards).toEqual(['sqs:*', 'sqs:*', 'sqs:*', 'sqs:*']);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sqs:*', Effect: 'Deny' })]) },
     });

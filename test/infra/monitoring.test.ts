@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidPropsError } from '../../infra/errors.ts';
 import { createStubBundleDir, logicalIdOf, removeDir, synthesize } from './synth.ts';
@@ -17,7 +18,11 @@ describe('alarms', () => {
     const { stack, template } = synthesize(bundleDir);
 
     // Act & Assess
-    for (const queue of [stack.redeploy.deliveryDeadLetterQueue, stack.redeploy.failedInvocationQueue]) {
+    for (const queue of [
+      stack.redeploy.deliveryDeadLetterQueue,
+      stack.redeploy.failedInvocationQueue,
+      stack.redeploy.redeployDeadLetterQueue,
+    ]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -29,6 +34,36 @@ describe('alarms', () => {
         TreatMissingData: 'notBreaching',
       });
     }
+  });
+
+  it('alarms on the redeploy dead-letter queue, saying how to redrive it', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const queue = logicalIdOf(stack.redeploy.redeployDeadLetterQueue);
+
+    // Act
+    const alarms = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }] },
+      }),
+    );
+
+    // Assess
+    expect(alarms).toHaveLength(1);
+    expect(stack.redeploy.monitoring.redeployDeadLetterAlarm).toBeDefined();
+    expect(logicalIdOf(stack.redeploy.monitoring.redeployDeadLetterAlarm)).toBe(
+      Object.keys(
+        template.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }] },
+        }),
+      )[0],
+    );
+    expect(alarms[0]?.Properties).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(alarms[0]?.Properties.AlarmDescription).toMatch(/redrive.*StartMessageMoveTask/);
   });
 
   it('alarms when any service could not be redeployed', () => {
@@ -73,8 +108,8 @@ describe('alarms', () => {
     // Act
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
-    // Assess: 2 queues + ServicesFailed + 2 functions.
-    expect(alarms).toHaveLength(5);
+    // Assess: 3 dead-letter queues + ServicesFailed + 3 functions.
+    expect(alarms).toHaveLength(7);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topic]);
       expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -152,7 +187,7 @@ describe('alarms', () => {
     // Assess
     template.resourceCountIs('AWS::SNS::Topic', 0);
     template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(7);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([EXISTING_TOPIC]);
   });
 
@@ -166,7 +201,9 @@ describe('alarms', () => {
 describe('dashboard', () => {
   it('charts the handlers’ metrics, function errors and duration, and dead-letter queue depth', () => {
     // Prepare
-    const { template } = synthesize(bundleDir);
+    const { stack, template } = synthesize(bundleDir);
+    const queueName = (queue: IConstruct) =>
+      `\\"QueueName\\",\\"\",{\"Fn::GetAtt\":[\"${logicalIdOf(queue)}\",\"QueueName\"]}`;
 
     // Act
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
@@ -174,12 +211,26 @@ describe('dashboard', () => {
 
     // Assess
     expect(dashboards).toHaveLength(1);
-    for (const metric of ['ChangesHandled', 'ServicesRedeployed', 'ServicesSkipped', 'ServicesFailed']) {
+    for (const metric of [
+      'ChangesHandled',
+      'ServicesRedeployed',
+      'ServicesSkipped',
+      'ServicesFailed',
+      'ServicesQueued',
+      'ChangesCoalesced',
+    ]) {
       expect(body).toContain(`\\"RotationRedeploy\\",\\"${metric}\\",\\"service\\",\\"rotation-redeploy\\"`);
     }
     for (const metric of ['Errors', 'Duration', 'Throttles'])
       expect(body).toContain(`\\"AWS/Lambda\\",\\"${metric}\\"`);
     expect(body).toContain('\\"AWS/SQS\\",\\"ApproximateNumberOfMessagesVisible\\"');
+    // The redeploy queue: how far behind the worker is, and what waits in its dead-letter queue.
+    expect(body).toContain(
+      `\\"AWS/SQS\\",\\"ApproximateAgeOfOldestMessage\\",${queueName(stack.redeploy.redeployQueue)}`,
+    );
+    expect(body).toContain(
+      `\\"AWS/SQS\\",\\"ApproximateNumberOfMessagesVisible\\",${queueName(stack.redeploy.redeployDeadLetterQueue)}`,
+    );
     expect(body).toContain('filter message = \\\\\\"redeploy report\\\\\\"');
     expect(dashboards[0]?.Properties.DashboardName).toBeUndefined();
   });
@@ -193,14 +244,14 @@ describe('dashboard', () => {
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
 
     // Assess
-    expect(alarmIds).toHaveLength(5);
+    expect(alarmIds).toHaveLength(7);
     expect(stack.redeploy.monitoring.alarms.map(logicalIdOf).sort()).toEqual([...alarmIds].sort());
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
   });
 });
 
 describe('saved Logs Insights queries', () => {
-  it('lists the redeploy reports from both functions’ log groups', () => {
+  it('lists the redeploy reports from both change functions’ log groups', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);
 
@@ -213,7 +264,7 @@ describe('saved Logs Insights queries', () => {
 
     // Assess
     expect(query?.Properties.LogGroupNames).toEqual(
-      stack.redeploy.functions.map((fn) => ({ Ref: logicalIdOf(fn.logGroup) })),
+      stack.redeploy.changeFunctions.map((fn) => ({ Ref: logicalIdOf(fn.logGroup) })),
     );
     const text: string = query?.Properties.QueryString;
     expect(text.split('\n')).toEqual([
@@ -228,7 +279,7 @@ describe('saved Logs Insights queries', () => {
 
   it('lists the failed services with the reason and the change behind them', () => {
     // Prepare
-    const { template } = synthesize(bundleDir);
+    const { stack, template } = synthesize(bundleDir);
 
     // Act
     const query = Object.values(
@@ -237,7 +288,11 @@ describe('saved Logs Insights queries', () => {
       }),
     )[0];
 
-    // Assess
+    // Assess: the change functions' failures and the worker's last attempts alike.
+    expect(query?.Properties.LogGroupNames).toEqual(
+      stack.redeploy.functions.map((fn) => ({ Ref: logicalIdOf(fn.logGroup) })),
+    );
+    expect(stack.redeploy.functions).toContain(stack.redeploy.redeployWorker);
     const text: string = query?.Properties.QueryString;
     expect(text).toContain('| filter message = "service redeploy failed"');
     // Not `service.…`: Powertools Logger reserves `service` for its own service name and drops the attribute.
@@ -245,5 +300,32 @@ describe('saved Logs Insights queries', () => {
       /^fields @timestamp, ecsService\.serviceName, ecsService\.clusterArn, ecsService\.reason, change\.kind/,
     );
     expect(text).not.toMatch(/[^.\w]service\./);
+  });
+
+  it('lists what the worker did with each message: redeployed, or failed for good', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+
+    // Act
+    const queries = Object.values(
+      template.findResources('AWS::Logs::QueryDefinition', {
+        Properties: { Name: 'TestStack/worker outcomes' },
+      }),
+    );
+
+    // Assess
+    expect(queries).toHaveLength(1);
+    expect(queries[0]?.Properties.LogGroupNames).toEqual([
+      { Ref: logicalIdOf(stack.redeploy.redeployWorker.logGroup) },
+    ]);
+    const text: string = queries[0]?.Properties.QueryString;
+    expect(text.split('\n')).toEqual([
+      expect.stringMatching(
+        /^fields @timestamp, message, ecsService\.serviceName, changeKeys, deploymentId, ecsService\.reason, receiveCount/,
+      ),
+      '| filter message in ["service redeployed", "service redeploy failed"]',
+      '| sort @timestamp desc',
+      '| limit 1000',
+    ]);
   });
 });

@@ -269,3 +269,24 @@ describe('redeployForChange with the durable queue and once-per-change', () => {
     expect(report.changeKey).toBe(`${SECRET_ARN}|AWSCURRENT|v-2`);
   });
 });
+
+describe('whoUses with a bare name', () => {
+  it('means the parameter of the services’ own account, not another account’s of the same name', async () => {
+    const { ports } = inMemoryPorts({
+      services: [service('by-name', taskDefinitionArn('by-name')), service('elsewhere', taskDefinitionArn('elsewhere'))],
+      taskDefinitions: {
+        [taskDefinitionArn('by-name')]: withSecrets('/prod/api/url'),
+        [taskDefinitionArn('elsewhere')]: withSecrets('arn:aws:ssm:us-east-1:999999999999:parameter/prod/api/url'),
+      },
+    });
+
+    const report = await whoUses(
+      '/prod/api/url',
+      itemsNamedBy('/prod/api/url', { partition: 'aws', region: 'us-east-1' }),
+      ports,
+      4,
+    );
+
+    expect(report.services.map((entry) => entry.serviceName)).toEqual(['by-name']);
+  });
+});
