@@ -12,6 +12,7 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 export const entries = [
   { name: 'secret-changed', source: 'functions/handlers/secret-changed.ts' },
   { name: 'parameter-changed', source: 'functions/handlers/parameter-changed.ts' },
+  { name: 'redeploy-worker', source: 'functions/handlers/redeploy-worker.ts' },
 ];
 
 // Some dependencies still call require() (CommonJS inside an ESM bundle); Node's ESM scope has none.

@@ -21,6 +21,11 @@ export interface PortWarnings {
   readonly storeError?: (error: unknown) => void;
 }
 
+export interface PortContext {
+  /** The account the clients act in, when known (a Lambda function's ARN tells it). */
+  readonly ownAccount?: () => string | undefined;
+}
+
 export type AwsPorts = RedeployPorts & {
   readonly once?: PowertoolsOncePerKey | undefined;
   readonly state?: StateTable;
@@ -31,6 +36,7 @@ export function portsFromAws(
   settings: Pick<Settings, 'selection'> &
     Partial<Pick<Settings, 'tableName' | 'queueUrl' | 'coalesceSeconds'>>,
   warnings: PortWarnings = {},
+  context: PortContext = {},
 ): AwsPorts {
   const state =
     settings.tableName === null || settings.tableName === undefined
@@ -62,7 +68,7 @@ export function portsFromAws(
       : {
           state,
           once: new PowertoolsOncePerKey(clients.dynamodb, state.tableName, CHANGE_MEMORY_SECONDS),
-          changeVersions: new AwsChangeVersions(regionalMetadataClients(clients.config)),
+          changeVersions: new AwsChangeVersions(regionalMetadataClients(clients.config), context.ownAccount),
         }),
   };
 }

@@ -7,7 +7,7 @@ import type { PendingRedeploys, Redeployer, RedeployMessage } from './core/ports
 
 export class ServiceBusyError extends Error {
   constructor(serviceArn: string) {
-    super(`another worker is redeploying ${serviceArn}; this message will be retried`);
+    super(`${serviceArn} is being redeployed for another message right now; this one will be retried`);
     this.name = 'ServiceBusyError';
   }
 }

@@ -23,6 +23,7 @@ import {
   outcomeOf,
   type Report,
   type ReportedReference,
+  reportedChange,
   reportedReferences,
   type ScanCounts,
   type ServiceOutcome,
@@ -237,15 +238,7 @@ export async function redeployForChange(
   }
   const { change, key } = await keyOf(parsed, ports.changeVersions);
   const work = async (): Promise<Report> => {
-    const summary = buildReport({
-      change,
-      ignored: null,
-      dryRun: options.dryRun,
-      outcomes: [],
-      scanned: noScan,
-      durationMs: 0,
-    }).change;
-    const acting = actor(ports.delivery, options, { key, change: summary });
+    const acting = actor(ports.delivery, options, { key, change: reportedChange(change) });
     // A service is decided once, whatever number of its containers or references match.
     const { unreadable, scanned } = await scan(
       ports,

@@ -2,6 +2,7 @@
  * CDK context (`npx cdk deploy -c key=value`, or cdk.json) → the stack's options. Pure: app.ts hands in
  * the context it read. Values from `-c` arrive as strings, values from cdk.json as JSON types: both work.
  */
+import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { MAX_CONCURRENCY, type SelectionMode } from '../functions/config.ts';
 import { InvalidContextError } from './errors.ts';
@@ -15,6 +16,9 @@ export interface AppOptions {
   readonly logRetention?: RetentionDays;
   readonly concurrency?: number;
   readonly reservedConcurrency?: number;
+  readonly updatesPerSecond?: number;
+  readonly coalesceWindow?: Duration;
+  readonly maxReceiveCount?: number;
   readonly bundleDir?: string;
 }
 
@@ -28,7 +32,13 @@ export const CONTEXT_KEYS = {
   alarmTopicArn: 'the ARN of an existing SNS topic for the alarms (instead of a new one)',
   logRetentionDays: `days the function logs are kept (default 30), one of ${retentionChoices()} (9999: forever)`,
   concurrency: `task definition reads and redeploys in flight per run, 1 to ${MAX_CONCURRENCY} (default 8)`,
-  reservedConcurrency: 'runs of each function at once (default 2)',
+  reservedConcurrency: 'runs of each change function at once (default 2)',
+  updatesPerSecond:
+    'UpdateService calls per second for the whole stack, a number above 0 and at most 5 (default 2)',
+  coalesceWindow:
+    'seconds in which changes to one service share one deployment, a whole number from 0 to 900 (default 60)',
+  maxReceiveCount:
+    'attempts per redeploy message before its dead-letter queue, a whole number from 1 to 1000 (default 5)',
   bundleDir: 'directory holding the built Lambda bundles (default dist/)',
 } as const;
 type ContextKey = keyof typeof CONTEXT_KEYS;
@@ -61,6 +71,9 @@ export function optionsFromContext(context: Readonly<Record<string, unknown>>): 
     logRetention: retentionOf(value('logRetentionDays')),
     concurrency: wholeNumberOf('concurrency', value('concurrency'), 1, MAX_CONCURRENCY),
     reservedConcurrency: wholeNumberOf('reservedConcurrency', value('reservedConcurrency'), 1, 1000),
+    updatesPerSecond: rateOf(value('updatesPerSecond')),
+    coalesceWindow: secondsOf('coalesceWindow', value('coalesceWindow'), 0, 900),
+    maxReceiveCount: wholeNumberOf('maxReceiveCount', value('maxReceiveCount'), 1, 1000),
     bundleDir: optionalString('bundleDir', value('bundleDir')),
   };
 }
@@ -107,6 +120,20 @@ function wholeNumberOf(key: ContextKey, raw: unknown, min: number, max: number):
   const number = Number(text);
   if (!/^\d+$/.test(text) || number < min || number > max) throw invalid(key, raw);
   return number;
+}
+
+/** A decimal number above 0 and at most 5 (`0.5`, `2`, `2.5`): the account's UpdateService bucket refills 5 a second. */
+function rateOf(raw: unknown): number | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  const number = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || number <= 0 || number > 5) throw invalid('updatesPerSecond', raw);
+  return number;
+}
+
+function secondsOf(key: ContextKey, raw: unknown, min: number, max: number): Duration | undefined {
+  const seconds = wholeNumberOf(key, raw, min, max);
+  return seconds === undefined ? undefined : Duration.seconds(seconds);
 }
 
 function retentionChoices(): string {

@@ -34,6 +34,9 @@ export class RotationRedeployStack extends Stack {
       logRetention: props.logRetention,
       reservedConcurrency: props.reservedConcurrency,
       tracing: props.tracing,
+      updatesPerSecond: props.updatesPerSecond,
+      coalesceWindow: props.coalesceWindow,
+      maxReceiveCount: props.maxReceiveCount,
     });
   }
 }

@@ -10,6 +10,8 @@ import type { ChangeVersions } from '../core/ports.ts';
 export class AwsChangeVersions implements ChangeVersions {
   constructor(
     private readonly clientsFor: (region: string) => { secrets: SecretsManagerClient; ssm: SSMClient },
+    /** The account the clients act in; a parameter of another account cannot be described from here. */
+    private readonly ownAccount: () => string | undefined = () => undefined,
   ) {}
 
   async currentVersion(change: Change): Promise<{ version: string | null; arn?: string }> {
@@ -22,6 +24,9 @@ export class AwsChangeVersions implements ChangeVersions {
       );
       return { version: entry?.[0] ?? null, ...(answer.ARN ? { arn: answer.ARN } : {}) };
     }
+    // DescribeParameters only sees this account's parameters: a forwarded event about another account's
+    // parameter of the same name would read the wrong version, so such a change is keyed by its event.
+    if (change.account !== this.ownAccount()) return { version: null };
     const answer = await ssm.send(
       new DescribeParametersCommand({
         ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [change.name] }],

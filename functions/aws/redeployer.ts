@@ -25,6 +25,7 @@ export interface RedeployRetry {
 const CLOCK_SKEW_MS = 5_000;
 
 interface AwsError {
+  readonly code?: unknown;
   readonly name?: string;
   readonly $fault?: 'client' | 'server';
   readonly $metadata?: { readonly httpStatusCode?: number };
@@ -37,6 +38,15 @@ const THROTTLING = new Set([
   'TooManyRequestsException',
   'RequestLimitExceeded',
 ]);
+/** Failures with no HTTP answer at all: the request may or may not have reached ECS. */
+const NO_ANSWER = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'NetworkingError',
+  'AbortError',
+]);
+const NO_ANSWER_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
 
 /** `definite`: ECS refused, nothing happened; `ambiguous`: the call may have landed; null: do not retry. */
 export function classify(error: unknown): 'definite' | 'ambiguous' | null {
@@ -44,8 +54,9 @@ export function classify(error: unknown): 'definite' | 'ambiguous' | null {
   if (THROTTLING.has(failure.name ?? '') || failure.$retryable?.throttling === true) return 'definite';
   const status = failure.$metadata?.httpStatusCode;
   if (failure.$fault === 'server' || (status !== undefined && status >= 500)) return 'ambiguous';
-  // No HTTP answer at all (timeout, reset connection): the request may have reached ECS.
-  if (status === undefined && error instanceof Error && failure.$fault === undefined) return 'ambiguous';
+  const code = failure.code;
+  if (NO_ANSWER.has(failure.name ?? '') || (typeof code === 'string' && NO_ANSWER_CODES.has(code)))
+    return 'ambiguous';
   return null;
 }
 

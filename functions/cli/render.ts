@@ -1,4 +1,5 @@
 /** Reports as a person reads them: a table and a summary. Pure: returns text, prints nothing. */
+import type { IgnoreReason } from '../core/change.ts';
 import type { Report } from '../core/report.ts';
 import type { WhoUsesReport } from '../redeploy.ts';
 
@@ -28,6 +29,17 @@ function scannedLine(scanned: Report['scanned'], durationMs: number): string {
   return `Scanned ${scanned.clusters} clusters, ${scanned.services} services, ${scanned.taskDefinitions} task definitions in ${durationMs} ms.`;
 }
 
+const IGNORED_BECAUSE: Record<IgnoreReason, string> = {
+  'pending-version-only': 'Only AWSPENDING moved: the new value is not live yet',
+  'metadata-only': 'The secret changed but its value did not',
+  'rotation-not-completed': 'The rotation has not moved AWSCURRENT',
+  'label-removed': 'A label was only taken off a version',
+  'api-call-failed': 'The call failed, so nothing changed',
+  'parameter-deleted': 'The parameter was deleted: new tasks could not start, so none are started',
+  'parameter-label-changed': 'ECS reads the latest parameter version, never a label',
+  'already-handled': 'This new value was already handled (a repeated or second announcement of it)',
+};
+
 export function renderReport(report: Report): string {
   const { change } = report;
   const label = change.label === null ? '' : `, label ${change.label}`;
@@ -37,7 +49,7 @@ export function renderReport(report: Report): string {
     `        ${change.arn}`,
   ];
   if (report.ignored !== null) {
-    lines.push(`Ignored: ${report.ignored}. Nothing a task reads changed; no service was looked at.`);
+    lines.push(`Ignored: ${report.ignored}. ${IGNORED_BECAUSE[report.ignored]}; no service was looked at.`);
     return lines.join('\n');
   }
   if (report.dryRun) lines.push('Dry run: no service was redeployed.');
@@ -60,7 +72,11 @@ export function renderReport(report: Report): string {
     );
   }
   const { summary } = report;
-  const done = report.dryRun ? `${summary.wouldRedeploy} would redeploy` : `${summary.redeployed} redeployed`;
+  const done = report.dryRun
+    ? `${summary.wouldRedeploy} would redeploy`
+    : summary.queued > 0
+      ? `${summary.queued} queued for the redeploy worker, ${summary.redeployed} redeployed`
+      : `${summary.redeployed} redeployed`;
   lines.push(
     '',
     `Summary: ${summary.matched} services use it: ${done}, ${summary.skipped} skipped, ${summary.failed} failed.`,

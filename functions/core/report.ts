@@ -89,6 +89,12 @@ export function failureReason(error: unknown): string {
   return `Error: ${String(error)}`;
 }
 
+/** The change as a report (and a queue message) shows it. */
+export function reportedChange(change: Change): Report['change'] {
+  const { kind, arn, name, account, region, label, versionId, trigger } = change;
+  return { kind, arn, name, account, region, label, versionId, trigger };
+}
+
 const byServiceArn = (a: ServiceOutcome, b: ServiceOutcome) => a.serviceArn.localeCompare(b.serviceArn);
 
 export function buildReport(input: {
@@ -103,16 +109,7 @@ export function buildReport(input: {
   const count = (...actions: Action[]) =>
     outcomes.filter((outcome) => actions.includes(outcome.action)).length;
   return {
-    change: {
-      kind: change.kind,
-      arn: change.arn,
-      name: change.name,
-      account: change.account,
-      region: change.region,
-      label: change.label,
-      versionId: change.versionId,
-      trigger: change.trigger,
-    },
+    change: reportedChange(change),
     ignored: input.ignored,
     dryRun: input.dryRun,
     // Summary first: Logs Insights extracts a bounded number of fields from one JSON line.

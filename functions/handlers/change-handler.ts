@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createAwsClients } from '../aws/clients.ts';
 import { type Settings, settingsFromEnv } from '../config.ts';
+import { parseArn } from '../core/arn.ts';
 import { type Change, parseEvent } from '../core/change.ts';
 import { InvalidEventError } from '../core/errors.ts';
 import { metricValuesOf, type Report } from '../core/report.ts';
@@ -17,6 +18,8 @@ export const SERVICE_NAME = 'rotation-redeploy';
 export const METRICS_NAMESPACE = 'RotationRedeploy';
 
 export interface ChangeHandlerDependencies {
+  /** Told the account of each invocation's function, read from its ARN. */
+  readonly accountHolder?: { account: string | undefined };
   readonly settings: Settings;
   readonly ports: AwsPorts;
   readonly logger: Logger;
@@ -35,7 +38,9 @@ export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): Chang
   const settings = settingsFromEnv(env);
   const { logger, metrics } = observability();
   const clients = createAwsClients({ updatesPerSecond: settings.updatesPerSecond });
+  const accountHolder: { account: string | undefined } = { account: undefined };
   return {
+    accountHolder,
     settings,
     logger,
     metrics,
@@ -88,13 +93,15 @@ function logFailure(logger: Logger) {
 }
 
 export function createChangeHandler(kind: Change['kind'], dependencies: ChangeHandlerDependencies) {
-  const { settings, ports, logger, metrics } = dependencies;
+  const { settings, ports, logger, metrics, accountHolder } = dependencies;
   return middy()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .use(logFailure(logger))
     .handler(async (event: unknown, context: Context): Promise<Report> => {
       ports.once?.registerLambdaContext(context);
+      if (accountHolder !== undefined)
+        accountHolder.account = parseArn(context.invokedFunctionArn ?? '')?.account;
       const parsed = parseEvent(event);
       if (parsed.change.kind !== kind) {
         throw new InvalidEventError(

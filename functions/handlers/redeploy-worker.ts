@@ -94,7 +94,13 @@ export function createWorkerHandler(env: NodeJS.ProcessEnv = process.env) {
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .handler(async (event: SQSEvent, context: Context) =>
-      processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false }),
+      // One record after another: two changes to one service in a batch then coalesce (the second finds its
+      // change done) instead of meeting a busy service; UpdateService is paced to about one a second anyway.
+      processPartialResponse(event, handleRecord, processor, {
+        context,
+        throwOnFullBatchFailure: false,
+        processInParallel: false,
+      }),
     );
 }
 

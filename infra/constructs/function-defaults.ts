@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { MissingBundleError } from '../errors.ts';
+import { InvalidPropsError, MissingBundleError } from '../errors.ts';
 
 export const FUNCTION_DEFAULTS = {
   runtime: lambda.Runtime.NODEJS_24_X,
@@ -49,9 +49,16 @@ export interface BundledFunctionProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * Runs of the function at once; `null` reserves none (the function draws on the account's pool).
    * @default 2
    */
-  readonly reservedConcurrency?: number;
+  readonly reservedConcurrency?: number | null;
+  /**
+   * Whether the function is invoked asynchronously (EventBridge), so Lambda's retry attempts and maximum event
+   * age apply. `false` for a function only an event source mapping invokes: those settings would mean nothing.
+   * @default true
+   */
+  readonly invokedAsynchronously?: boolean;
   /**
    * @default Duration.minutes(15)
    */
@@ -78,6 +85,11 @@ export class BundledFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: BundledFunctionProps) {
     super(scope, id);
+    if (props.invokedAsynchronously === false && props.onFailure !== undefined) {
+      throw new InvalidPropsError(
+        `${id}: onFailure applies to asynchronous invocations only, and this function is not invoked asynchronously`,
+      );
+    }
     const bundlePath = path.join(props.bundleDir, props.bundleName);
     const bundleFile = path.join(bundlePath, FUNCTION_DEFAULTS.bundleFile);
     if (!existsSync(bundleFile)) {
@@ -103,7 +115,10 @@ export class BundledFunction extends Construct {
       architecture: FUNCTION_DEFAULTS.architecture,
       memorySize: props.memorySize ?? FUNCTION_DEFAULTS.memorySize,
       timeout: props.timeout ?? FUNCTION_DEFAULTS.timeout,
-      reservedConcurrentExecutions: props.reservedConcurrency ?? FUNCTION_DEFAULTS.reservedConcurrency,
+      reservedConcurrentExecutions:
+        props.reservedConcurrency === null
+          ? undefined
+          : (props.reservedConcurrency ?? FUNCTION_DEFAULTS.reservedConcurrency),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -115,9 +130,13 @@ export class BundledFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      onFailure: props.onFailure,
-      retryAttempts: FUNCTION_DEFAULTS.asyncRetryAttempts,
-      maxEventAge: FUNCTION_DEFAULTS.asyncMaxEventAge,
+      ...(props.invokedAsynchronously === false
+        ? {}
+        : {
+            onFailure: props.onFailure,
+            retryAttempts: FUNCTION_DEFAULTS.asyncRetryAttempts,
+            maxEventAge: FUNCTION_DEFAULTS.asyncMaxEventAge,
+          }),
     });
 
     if (props.tracing) {

@@ -17,8 +17,13 @@ export const REDEPLOY_METRICS = [
   'EventsIgnored',
   'ServicesMatched',
   'ServicesRedeployed',
+  /** Services a change function handed to the redeploy queue. */
+  'ServicesQueued',
   'ServicesSkipped',
+  /** The change functions' failures, and the worker's on a message's last attempt. */
   'ServicesFailed',
+  /** Changes that rode on another change's deployment of the same service (the worker). */
+  'ChangesCoalesced',
 ] as const;
 export type RedeployMetricName = (typeof REDEPLOY_METRICS)[number];
 
@@ -65,8 +70,33 @@ export const FAILED_SERVICES_QUERY = new logs.QueryString({
   limit: 1000,
 });
 
+/** What the worker did with each redeploy message it finished: redeployed, or failed for good (dead-letter queue). */
+export const WORKER_OUTCOMES_QUERY = new logs.QueryString({
+  fields: [
+    '@timestamp',
+    'message',
+    `${FAILED_SERVICE_LOG_KEY}.serviceName`,
+    'changeKeys',
+    'deploymentId',
+    // The worker logs a final failure's reason with the service, as the change functions do.
+    `${FAILED_SERVICE_LOG_KEY}.reason`,
+    'receiveCount',
+    `${FAILED_SERVICE_LOG_KEY}.clusterArn`,
+  ],
+  filterStatements: ['message in ["service redeployed", "service redeploy failed"]'],
+  sort: '@timestamp desc',
+  limit: 1000,
+});
+
 export interface RedeployMonitoringProps {
+  /** The functions EventBridge invokes asynchronously. */
   readonly functions: readonly BundledFunction[];
+  /** The function the redeploy queue invokes. */
+  readonly worker: BundledFunction;
+  /** Charted: the age of its oldest message says how far behind the worker is. */
+  readonly redeployQueue: sqs.IQueue;
+  /** Alarmed on its first message: a service that failed every attempt. */
+  readonly redeployDeadLetterQueue: sqs.IQueue;
   /** Each gets an alarm on its first message and a line on the dashboard. */
   readonly deadLetterQueues: readonly sqs.IQueue[];
   /**
@@ -88,11 +118,13 @@ export class RedeployMonitoring extends Construct {
   public readonly servicesFailedAlarm: cloudwatch.Alarm;
   public readonly functionErrorAlarms: readonly cloudwatch.Alarm[];
   public readonly deadLetterAlarms: readonly cloudwatch.Alarm[];
+  public readonly redeployDeadLetterAlarm: cloudwatch.Alarm;
   /** Every alarm above. */
   public readonly alarms: readonly cloudwatch.Alarm[];
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly reportsQuery: logs.QueryDefinition;
   public readonly failedServicesQuery: logs.QueryDefinition;
+  public readonly workerOutcomesQuery: logs.QueryDefinition;
 
   /** One of the handlers' metrics, summed over `period`. */
   public static metric(name: RedeployMetricName, period = Duration.minutes(5)): cloudwatch.Metric {
@@ -131,13 +163,22 @@ export class RedeployMonitoring extends Construct {
       RedeployMonitoring.metric('ServicesFailed'),
       'An ECS service that uses a changed secret or parameter could not be redeployed: its tasks still run with the old value. The "failed services" saved query lists which and why.',
     );
-    this.functionErrorAlarms = props.functions.map((fn) =>
-      alarm(
-        `${fn.node.id}Errors`,
-        fn.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        `The ${fn.node.id} function failed on an event. Lambda retries it twice, then the event goes to the failed-invocation queue.`,
+    const errors = (fn: BundledFunction) =>
+      fn.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM });
+    this.functionErrorAlarms = [
+      ...props.functions.map((fn) =>
+        alarm(
+          `${fn.node.id}Errors`,
+          errors(fn),
+          `The ${fn.node.id} function failed on an event. Lambda retries it twice, then the event goes to the failed-invocation queue.`,
+        ),
       ),
-    );
+      alarm(
+        `${props.worker.node.id}Errors`,
+        errors(props.worker),
+        `The ${props.worker.node.id} function failed on a whole batch (a crash, a timeout or a setting it refused), not on single messages. The batch's messages return to the redeploy queue and, after their last attempt, wait in the redeploy dead-letter queue.`,
+      ),
+    ];
     this.deadLetterAlarms = props.deadLetterQueues.map((queue) =>
       alarm(
         `${queue.node.id}Messages`,
@@ -148,22 +189,41 @@ export class RedeployMonitoring extends Construct {
         `A change event was not handled and waits in ${queue.node.id}: replay it once the cause is fixed, or the services using that secret keep the old value.`,
       ),
     );
-    this.alarms = [this.servicesFailedAlarm, ...this.functionErrorAlarms, ...this.deadLetterAlarms];
+    this.redeployDeadLetterAlarm = alarm(
+      `${props.redeployDeadLetterQueue.node.id}Messages`,
+      props.redeployDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      'An ECS service could not be redeployed in any attempt and its message waits in the redeploy dead-letter queue: its tasks still run with the old value. The "worker outcomes" saved query says why. Fix the cause, then redrive the messages to the redeploy queue (SQS console: Start DLQ redrive, or StartMessageMoveTask); each service is redeployed once for the changes it still misses.',
+    );
+    this.alarms = [
+      this.servicesFailedAlarm,
+      ...this.functionErrorAlarms,
+      ...this.deadLetterAlarms,
+      this.redeployDeadLetterAlarm,
+    ];
 
-    const logGroups = props.functions.map((fn) => fn.logGroup);
+    const changeLogGroups = props.functions.map((fn) => fn.logGroup);
+    const logGroups = [...changeLogGroups, props.worker.logGroup];
     const queryFolder = Stack.of(this).stackName;
     this.reportsQuery = new logs.QueryDefinition(this, 'ReportsQuery', {
       queryDefinitionName: `${queryFolder}/redeploy reports`,
       queryString: REPORTS_QUERY,
-      logGroups,
+      logGroups: changeLogGroups,
     });
     this.failedServicesQuery = new logs.QueryDefinition(this, 'FailedServicesQuery', {
       queryDefinitionName: `${queryFolder}/failed services`,
       queryString: FAILED_SERVICES_QUERY,
       logGroups,
     });
+    this.workerOutcomesQuery = new logs.QueryDefinition(this, 'WorkerOutcomesQuery', {
+      queryDefinitionName: `${queryFolder}/worker outcomes`,
+      queryString: WORKER_OUTCOMES_QUERY,
+      logGroups: [props.worker.logGroup],
+    });
 
-    this.dashboard = this.createDashboard(props, logGroups);
+    this.dashboard = this.createDashboard(props, changeLogGroups, logGroups);
   }
 
   private createTopic(alarmEmail: string | undefined): sns.Topic {
@@ -203,9 +263,11 @@ export class RedeployMonitoring extends Construct {
 
   private createDashboard(
     props: RedeployMonitoringProps,
+    changeLogGroups: readonly logs.ILogGroup[],
     logGroups: readonly logs.ILogGroup[],
   ): cloudwatch.Dashboard {
-    const fnMetrics = (of: (fn: BundledFunction) => cloudwatch.IMetric) => props.functions.map(of);
+    const allFunctions = [...props.functions, props.worker];
+    const fnMetrics = (of: (fn: BundledFunction) => cloudwatch.IMetric) => allFunctions.map(of);
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -222,6 +284,37 @@ export class RedeployMonitoring extends Construct {
           RedeployMonitoring.metric('ServicesFailed'),
         ],
         width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Services queued for redeploy and changes coalesced into one deployment',
+        left: [RedeployMonitoring.metric('ServicesQueued'), RedeployMonitoring.metric('ChangesCoalesced')],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Redeploy queue: age of the oldest message (s)',
+        left: [
+          props.redeployQueue.metricApproximateAgeOfOldestMessage({
+            statistic: cloudwatch.Stats.MAXIMUM,
+            label: props.redeployQueue.node.id,
+          }),
+        ],
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Redeploy queue and its dead-letter queue: messages',
+        left: [
+          props.redeployQueue.metricApproximateNumberOfMessagesVisible({
+            statistic: cloudwatch.Stats.MAXIMUM,
+            label: props.redeployQueue.node.id,
+          }),
+          props.redeployDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            statistic: cloudwatch.Stats.MAXIMUM,
+            label: props.redeployDeadLetterQueue.node.id,
+          }),
+        ],
+        width: 6,
       }),
     );
     dashboard.addWidgets(
@@ -258,7 +351,7 @@ export class RedeployMonitoring extends Construct {
     dashboard.addWidgets(
       new cloudwatch.LogQueryWidget({
         title: 'Redeploy reports',
-        logGroupNames,
+        logGroupNames: changeLogGroups.map((group) => group.logGroupName),
         queryString: REPORTS_QUERY.toString(),
         width: 24,
         height: 8,
@@ -267,6 +360,13 @@ export class RedeployMonitoring extends Construct {
         title: 'Failed services',
         logGroupNames,
         queryString: FAILED_SERVICES_QUERY.toString(),
+        width: 24,
+        height: 6,
+      }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Worker outcomes',
+        logGroupNames: [props.worker.logGroup.logGroupName],
+        queryString: WORKER_OUTCOMES_QUERY.toString(),
         width: 24,
         height: 6,
       }),

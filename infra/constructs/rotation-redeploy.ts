@@ -1,14 +1,19 @@
 /**
- * The reusable construct: EventBridge rules for secret and parameter changes, the functions that redeploy the
- * ECS services using them, dead-letter queues that keep whatever could not be handled, and the monitoring.
+ * The reusable construct: EventBridge rules for secret and parameter changes, the change functions that find the
+ * ECS services using them and queue one redeploy message per service, the worker that redeploys them, the
+ * state table that makes each redeploy happen once per change, dead-letter queues that keep whatever could not
+ * be handled, and the monitoring.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -29,7 +34,43 @@ export const DEFAULT_BUNDLE_DIR = path.resolve(
 );
 
 /** Bundle names, as build.mjs lists them. */
-export const BUNDLES = { secretChanged: 'secret-changed', parameterChanged: 'parameter-changed' } as const;
+export const BUNDLES = {
+  secretChanged: 'secret-changed',
+  parameterChanged: 'parameter-changed',
+  redeployWorker: 'redeploy-worker',
+} as const;
+
+/** How the redeploy worker consumes the redeploy queue. */
+export const WORKER_SETTINGS = {
+  /** One batch of 10 UpdateService calls, paced at a share of `updatesPerSecond` and slowed by throttling. */
+  timeout: Duration.minutes(2),
+  /** The worker holds no scan: one SDK client and a batch of small messages. */
+  memorySize: 256,
+  /** SQS's largest batch without a batching window. */
+  batchSize: 10,
+  /**
+   * Worker instances the event source runs at once (2 is the least Lambda accepts). Each paces its own
+   * UpdateService calls at `updatesPerSecond / maxConcurrency`, so together they stay under `updatesPerSecond`.
+   */
+  maxConcurrency: 2,
+  /**
+   * Lambda's guidance for an SQS event source: a visibility timeout of at least six times the function's
+   * timeout, so a batch still being retried after throttling is not handed to a second worker meanwhile.
+   */
+  visibilityTimeoutFactor: 6,
+} as const;
+
+/** Queued redeploy defaults. */
+export const QUEUE_DEFAULTS = {
+  /** UpdateService calls per second for the whole stack: the account's bucket refills 5, CI/CD shares it. */
+  updatesPerSecond: DEFAULT_SETTINGS.updatesPerSecond,
+  maxUpdatesPerSecond: 5,
+  coalesceWindow: Duration.seconds(DEFAULT_SETTINGS.coalesceSeconds),
+  /** SQS delays a message at most 15 minutes. */
+  maxCoalesceWindow: Duration.minutes(15),
+  /** Receives of one message before the dead-letter queue (the worker backs off between them). */
+  maxReceiveCount: 5,
+} as const;
 
 export const SERVICE_NAME = 'rotation-redeploy';
 
@@ -86,8 +127,9 @@ export interface RotationRedeployProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Runs of each function at once. Every run scans the account, so more runs mean more ECS API pressure;
-   * events beyond it wait in Lambda's asynchronous queue.
+   * Runs of each change function at once. Every run scans the account, so more runs mean more ECS API
+   * pressure; events beyond it wait in Lambda's asynchronous queue. The redeploy worker reserves none: its
+   * event source runs at most 2 at once.
    * @default 2
    */
   readonly reservedConcurrency?: number;
@@ -96,6 +138,26 @@ export interface RotationRedeployProps {
    * @default false
    */
   readonly tracing?: boolean;
+  /**
+   * `UpdateService` calls per second the whole stack makes at most: above 0, at most 5 (the account's bucket
+   * refills 5 a second and is shared with deployments from CI/CD). Each of the worker's at most 2 concurrent
+   * instances gets half.
+   * @default 2
+   */
+  readonly updatesPerSecond?: number;
+  /**
+   * How long a queued redeploy waits before the worker acts, so that further changes to the same service
+   * (its username and its password rotated together) ride on one deployment. Whole seconds, from 0 to 15
+   * minutes (the longest delay SQS gives a message).
+   * @default Duration.seconds(60)
+   */
+  readonly coalesceWindow?: Duration;
+  /**
+   * Receives of a redeploy message (its first attempt and the retries, which back off) before SQS moves it
+   * to the redeploy dead-letter queue, from 1 to 1000. The worker reports the service failed on the last one.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
 }
 
 export class RotationRedeploy extends Construct {
@@ -103,8 +165,23 @@ export class RotationRedeploy extends Construct {
   public readonly secretChanged: BundledFunction;
   /** Handles SSM Parameter Store events. */
   public readonly parameterChanged: BundledFunction;
+  /** The functions EventBridge invokes: they find the services to redeploy and queue them. */
+  public readonly changeFunctions: readonly BundledFunction[];
+  /** Consumes the redeploy queue: the only function that calls `ecs:UpdateService`. */
+  public readonly redeployWorker: BundledFunction;
   /** Every function this construct deploys. */
   public readonly functions: readonly BundledFunction[];
+  /**
+   * Task definition references, once-per-change (Powertools Idempotency) records, pending and done redeploys.
+   * Kept when the stack is deleted or the table replaced: see `createStateTable`.
+   */
+  public readonly stateTable: dynamodb.Table;
+  /** One message per service to redeploy, delayed by the coalescing window. */
+  public readonly redeployQueue: sqs.Queue;
+  /** Redeploy messages that failed every attempt; redrive them to `redeployQueue` once the cause is fixed. */
+  public readonly redeployDeadLetterQueue: sqs.Queue;
+  /** The worker's subscription to `redeployQueue`. */
+  public readonly redeployEventSource: eventSources.SqsEventSource;
   public readonly secretLabelUpdatedRule: events.Rule;
   public readonly parameterChangedRule: events.Rule;
   /** Present only with `cloudTrailFallback`. */
@@ -135,6 +212,35 @@ export class RotationRedeploy extends Construct {
         'Give either alarmEmail (subscribed to a new topic) or alarmTopic (an existing topic), not both',
       );
     }
+    const updatesPerSecond = props.updatesPerSecond ?? QUEUE_DEFAULTS.updatesPerSecond;
+    if (
+      !Number.isFinite(updatesPerSecond) ||
+      updatesPerSecond <= 0 ||
+      updatesPerSecond > QUEUE_DEFAULTS.maxUpdatesPerSecond
+    ) {
+      throw new InvalidPropsError(
+        `updatesPerSecond must be a number above 0 and at most ${QUEUE_DEFAULTS.maxUpdatesPerSecond} (the account's UpdateService refill rate), got ${updatesPerSecond}`,
+      );
+    }
+    const coalesceSeconds = wholeSecondsOf(props.coalesceWindow ?? QUEUE_DEFAULTS.coalesceWindow);
+    const maxCoalesceSeconds = QUEUE_DEFAULTS.maxCoalesceWindow.toSeconds();
+    if (coalesceSeconds === undefined || coalesceSeconds < 0 || coalesceSeconds > maxCoalesceSeconds) {
+      throw new InvalidPropsError(
+        `coalesceWindow must be whole seconds from 0 to ${maxCoalesceSeconds} (the longest SQS message delay), got ${props.coalesceWindow?.toHumanString()}`,
+      );
+    }
+    const maxReceiveCount = props.maxReceiveCount ?? QUEUE_DEFAULTS.maxReceiveCount;
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      throw new InvalidPropsError(
+        `maxReceiveCount must be a whole number from 1 to 1000 (what SQS accepts), got ${maxReceiveCount}`,
+      );
+    }
+    const bundleDir = props.bundleDir ?? DEFAULT_BUNDLE_DIR;
+    const observability = {
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: RedeployMonitoring.METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
 
     this.deliveryDeadLetterQueue = this.deadLetterQueue(
       'DeliveryDeadLetterQueue',
@@ -145,15 +251,41 @@ export class RotationRedeploy extends Construct {
       'This queue is the on-failure destination of the functions’ asynchronous invocations, a dead-letter queue in all but name; cdk-nag only recognizes one named in an SQS redrive policy. A queue behind it would only move the same messages.',
     );
 
+    this.stateTable = this.createStateTable();
+    const workerTimeout = WORKER_SETTINGS.timeout;
+    const visibilityTimeout = Duration.seconds(
+      workerTimeout.toSeconds() * WORKER_SETTINGS.visibilityTimeoutFactor,
+    );
+    this.redeployDeadLetterQueue = new sqs.Queue(this, 'RedeployDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // Any queue of this account and Region may name it as its dead-letter queue, the redeploy queue
+      // included. Naming only the redeploy queue (byQueue) would make each queue refer to the other: a
+      // circular dependency CloudFormation refuses.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
+    });
+    this.redeployQueue = new sqs.Queue(this, 'RedeployQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout,
+      // A message that failed every attempt moves here; operators move it back with a dead-letter queue
+      // redrive (the console's "Start DLQ redrive", or StartMessageMoveTask without a DestinationArn), and
+      // the worker then redeploys the service once for the changes it carries.
+      deadLetterQueue: { queue: this.redeployDeadLetterQueue, maxReceiveCount },
+    });
+
     const common = {
-      bundleDir: props.bundleDir ?? DEFAULT_BUNDLE_DIR,
+      bundleDir,
       environment: {
         DRY_RUN: String(props.dryRun ?? DEFAULT_SETTINGS.dryRun),
         SELECTION_MODE: props.selectionMode ?? DEFAULT_SETTINGS.selection,
         CONCURRENCY: String(concurrency),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: RedeployMonitoring.METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        // With QUEUE_URL set the change functions never call UpdateService: they queue one message per service.
+        TABLE_NAME: this.stateTable.tableName,
+        QUEUE_URL: this.redeployQueue.queueUrl,
+        COALESCE_SECONDS: String(coalesceSeconds),
+        ...observability,
       },
       onFailure: new destinations.SqsDestination(this.failedInvocationQueue),
       logRetention: props.logRetention,
@@ -163,15 +295,61 @@ export class RotationRedeploy extends Construct {
     this.secretChanged = new BundledFunction(this, 'SecretChanged', {
       ...common,
       bundleName: BUNDLES.secretChanged,
-      description: 'Redeploys the ECS services whose tasks read a Secrets Manager secret that changed',
+      description:
+        'Finds the ECS services whose tasks read a Secrets Manager secret that changed and queues their redeploys',
     });
     this.parameterChanged = new BundledFunction(this, 'ParameterChanged', {
       ...common,
       bundleName: BUNDLES.parameterChanged,
-      description: 'Redeploys the ECS services whose tasks read an SSM parameter that changed',
+      description:
+        'Finds the ECS services whose tasks read an SSM parameter that changed and queues their redeploys',
     });
-    this.functions = [this.secretChanged, this.parameterChanged];
-    for (const fn of this.functions) this.addRedeployPermissions(fn);
+    this.changeFunctions = [this.secretChanged, this.parameterChanged];
+    for (const fn of this.changeFunctions) this.addPlanPermissions(fn);
+
+    this.redeployWorker = new BundledFunction(this, 'RedeployWorker', {
+      bundleDir,
+      bundleName: BUNDLES.redeployWorker,
+      description: 'Redeploys the ECS services queued by the change functions, once per change and paced',
+      environment: {
+        // A dry-run stack queues nothing, but a message redriven from the dead-letter queue must not deploy either.
+        DRY_RUN: String(props.dryRun ?? DEFAULT_SETTINGS.dryRun),
+        QUEUE_URL: this.redeployQueue.queueUrl,
+        TABLE_NAME: this.stateTable.tableName,
+        // Its share of the stack's rate: at most maxConcurrency instances run, each pacing itself.
+        UPDATES_PER_SECOND: String(updatesPerSecond / WORKER_SETTINGS.maxConcurrency),
+        // The queue's own settings: the worker reports a service failed on the last receive, and holds a
+        // service for as long as its message stays invisible.
+        MAX_RECEIVE_COUNT: String(maxReceiveCount),
+        VISIBILITY_TIMEOUT_SECONDS: String(visibilityTimeout.toSeconds()),
+        ...observability,
+      },
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+      timeout: workerTimeout,
+      memorySize: WORKER_SETTINGS.memorySize,
+      // No reserved concurrency: the event source's maxConcurrency already bounds the worker. A reservation
+      // below it would make Lambda throttle batches the event source hands over, and each throttled receive
+      // counts toward maxReceiveCount, sending healthy messages to the dead-letter queue; one at or above it
+      // would bound nothing more and only take capacity from the account's unreserved pool.
+      reservedConcurrency: null,
+      // Only the SQS event source invokes it: failed messages retry through the queue, not Lambda's async queue.
+      invokedAsynchronously: false,
+    });
+    this.redeployEventSource = new eventSources.SqsEventSource(this.redeployQueue, {
+      batchSize: WORKER_SETTINGS.batchSize,
+      reportBatchItemFailures: true,
+      maxConcurrency: WORKER_SETTINGS.maxConcurrency,
+    });
+    this.redeployWorker.function.addEventSource(this.redeployEventSource);
+    // Lambda checks that the role may receive from the queue when the mapping is created, and the grant lands
+    // in the role's default policy, which CDK only orders before the function itself: order it before the
+    // mapping too, or the first deployment can fail on a race.
+    for (const child of this.redeployWorker.function.node.children) {
+      if (child instanceof lambda.EventSourceMapping) child.node.addDependency(this.redeployWorker.role);
+    }
+    this.addRedeployPermissions(this.redeployWorker);
+    this.functions = [...this.changeFunctions, this.redeployWorker];
 
     this.secretLabelUpdatedRule = new events.Rule(this, 'SecretLabelUpdatedRule', {
       description: 'Secrets Manager moved a staging label (every label: the function decides which matter)',
@@ -205,23 +383,35 @@ export class RotationRedeploy extends Construct {
     }
 
     this.monitoring = new RedeployMonitoring(this, 'Monitoring', {
-      functions: this.functions,
+      functions: this.changeFunctions,
+      worker: this.redeployWorker,
       deadLetterQueues: [this.deliveryDeadLetterQueue, this.failedInvocationQueue],
+      redeployQueue: this.redeployQueue,
+      redeployDeadLetterQueue: this.redeployDeadLetterQueue,
       alarmEmail: props.alarmEmail,
       alarmTopic: props.alarmTopic,
     });
   }
 
   /**
-   * Gives a function what a scan and a redeploy need, as one inline policy of its own: list clusters and
-   * services, describe services and task definitions, find tagged services, and force new deployments.
-   * Never a secret value, a parameter value or a decryption.
+   * Gives a change function what planning needs, as one inline policy of its own: list clusters and services,
+   * describe services and task definitions, find tagged services, read the metadata (never the value) of the
+   * changed secret or parameter, keep its state in the table, and queue redeploys. No `ecs:UpdateService`:
+   * with the queue set, only the worker redeploys.
    */
-  public addRedeployPermissions(fn: BundledFunction): iam.Policy {
+  public addPlanPermissions(fn: BundledFunction): iam.Policy {
     const stack = Stack.of(this);
     const clusterArns = stack.formatArn({ service: 'ecs', resource: 'cluster', resourceName: '*' });
     const serviceArns = stack.formatArn({ service: 'ecs', resource: 'service', resourceName: '*/*' });
-    const policy = new iam.Policy(fn, 'RedeployPolicy', {
+    const anySecret = stack.formatArn({
+      service: 'secretsmanager',
+      region: '*',
+      account: '*',
+      resource: 'secret',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const policy = new iam.Policy(fn, 'PlanPolicy', {
       statements: [
         new iam.PolicyStatement({
           sid: 'DiscoverClustersTaskDefinitionsAndTaggedServices',
@@ -235,9 +425,36 @@ export class RotationRedeploy extends Construct {
           conditions: { ArnLike: { 'ecs:cluster': clusterArns } },
         }),
         new iam.PolicyStatement({
-          sid: 'DescribeAndRedeployServicesOfThisAccountAndRegion',
-          actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+          sid: 'DescribeServicesOfThisAccountAndRegion',
+          actions: ['ecs:DescribeServices'],
           resources: [serviceArns],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadWhichVersionASecretLabelPointsTo',
+          actions: ['secretsmanager:DescribeSecret'],
+          resources: [anySecret],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadTheVersionOfAParameter',
+          actions: ['ssm:DescribeParameters'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'KeepTaskDefinitionsAndHandledChangesInTheStateTable',
+          actions: [
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:BatchWriteItem',
+          ],
+          resources: [this.stateTable.tableArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'QueueRedeploys',
+          actions: ['sqs:SendMessage'],
+          resources: [this.redeployQueue.queueArn],
         }),
       ],
     });
@@ -247,15 +464,70 @@ export class RotationRedeploy extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'ecs:ListClusters, ecs:DescribeTaskDefinition and tag:GetResources support no resource-level permissions, so "*" is the only resource IAM accepts; ecs:ListServices neither, and is narrowed instead by the ecs:cluster condition to clusters of this account and Region.',
+          'ecs:ListClusters, ecs:DescribeTaskDefinition, tag:GetResources and ssm:DescribeParameters support no resource-level permissions, so "*" is the only resource IAM accepts (ssm:DescribeParameters returns metadata and a version number, never a value); ecs:ListServices neither, and is narrowed instead by the ecs:cluster condition to clusters of this account and Region.',
       },
       {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]`,
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]',
         reason:
-          'The function redeploys whichever service uses a changed secret, in any cluster, and cannot know them at deploy time; the ARN pins account and Region.',
+          'The function describes whichever services run in any cluster, and cannot know them at deploy time; the ARN pins account and Region.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]',
+        reason:
+          'Events forwarded from other accounts and Regions name secrets there, and the changed secret is known only from the event. secretsmanager:DescribeSecret returns metadata (which version each label points to), never the value, and another account answers only where its secret’s resource policy allows this role.',
       },
     );
     return policy;
+  }
+
+  /**
+   * Gives the worker what a queued redeploy needs, as one inline policy of its own: force new deployments of
+   * this account's services, and claim, release and complete the service's pending item in the state table
+   * (TransactWriteItems is authorized by the PutItem and UpdateItem of its items). Receiving, deleting and
+   * delaying (ChangeMessageVisibility) its messages comes with the SQS event source.
+   */
+  public addRedeployPermissions(fn: BundledFunction): iam.Policy {
+    const stack = Stack.of(this);
+    const serviceArns = stack.formatArn({ service: 'ecs', resource: 'service', resourceName: '*/*' });
+    const policy = new iam.Policy(fn, 'RedeployPolicy', {
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'RedeployServicesOfThisAccountAndRegion',
+          actions: ['ecs:UpdateService'],
+          resources: [serviceArns],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ClaimAndCompletePendingRedeploys',
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          resources: [this.stateTable.tableArn],
+        }),
+      ],
+    });
+    policy.attachToRole(fn.role);
+    fn.function.node.addDependency(policy);
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]',
+      reason:
+        'The worker redeploys whichever service uses a changed secret, in any cluster, and cannot know them at deploy time; the ARN pins account and Region.',
+    });
+    return policy;
+  }
+
+  /**
+   * On-demand, point-in-time recovery, encrypted with the AWS managed key (no key policy to manage; callers
+   * need no kms permission). Retained on stack deletion and replacement: it holds the idempotency records that
+   * stop a repeated or redriven change from redeploying again, and the pending redeploys still queued; a new
+   * empty table would redeploy every service for an event delivered again within the day.
+   */
+  private createStateTable(): dynamodb.Table {
+    return new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'expiration',
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
   }
 
   private deadLetterQueue(id: string, whyNoQueueBehind: string): sqs.Queue {
@@ -276,4 +548,10 @@ export class RotationRedeploy extends Construct {
       maxEventAge: Duration.hours(24),
     });
   }
+}
+
+/** A duration as whole seconds, or undefined when it is not a whole number of seconds. */
+function wholeSecondsOf(duration: Duration): number | undefined {
+  const seconds = duration.toMilliseconds({ integral: false }) / 1000;
+  return Number.isInteger(seconds) ? seconds : undefined;
 }

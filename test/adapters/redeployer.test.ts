@@ -126,7 +126,9 @@ describe('EcsRedeployer', () => {
     [{ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }, 'definite'],
     [{ name: 'ServerException', $fault: 'server', $metadata: { httpStatusCode: 500 } }, 'ambiguous'],
     [Object.assign(new Error('timeout'), { name: 'TimeoutError' }), 'ambiguous'],
+    [Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'ambiguous'],
     [{ name: 'ServiceNotActiveException', $fault: 'client', $metadata: { httpStatusCode: 400 } }, null],
+    [new Error('something else'), null],
   ])('classifies %o as %s', (error, expected) => {
     expect(classify(error)).toBe(expected);
   });

@@ -90,7 +90,8 @@ describe('the CDK app', () => {
     // The redeploy queue names its dead-letter queue in a redrive policy, which cdk-nag recognizes for both.
     const [redeployQueueId, redeployQueue] =
       Object.entries(queues).find(([, queue]) => queue.Properties.RedrivePolicy !== undefined) ?? [];
-    const redeployDeadLetterQueueId = redeployQueue?.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
+    const redeployDeadLetterQueueId =
+      redeployQueue?.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
     for (const [id, queue] of Object.entries(queues)) {
       if (id === redeployQueueId || id === redeployDeadLetterQueueId) {
         expect(queue.Metadata?.cdk_nag).toBeUndefined();

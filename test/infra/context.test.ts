@@ -92,7 +92,10 @@ describe('CDK context', () => {
     [{ dryrun: 'true' }, /Unknown context key dryrun: did you mean dryRun\?/],
     [{ 'selection-mode': 'tagged' }, /Unknown context key selection-mode: did you mean selectionMode\?/],
     [{ LOG_RETENTION_DAYS: '7' }, /did you mean logRetentionDays\?/],
-    [{ 'updates-per-second': '1' }, /Unknown context key updates-per-second: did you mean updatesPerSecond\?/],
+    [
+      { 'updates-per-second': '1' },
+      /Unknown context key updates-per-second: did you mean updatesPerSecond\?/,
+    ],
     [{ coalescewindow: '30' }, /did you mean coalesceWindow\?/],
     [{ max_receive_count: 3 }, /did you mean maxReceiveCount\?/],
   ])('refuses %j', (context, message) => {

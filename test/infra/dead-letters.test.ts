@@ -39,30 +39,27 @@ describe('dead-letter queues', () => {
     'failedInvocationQueue',
     'redeployQueue',
     'redeployDeadLetterQueue',
-  ] as const)(
-    'refuses any request to the %s that does not use TLS',
-    (key) => {
-      // Prepare
-      const { stack, template } = synthesize(bundleDir);
-      const queue = logicalIdOf(stack.redeploy[key]);
+  ] as const)('refuses any request to the %s that does not use TLS', (key) => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const queue = logicalIdOf(stack.redeploy[key]);
 
-      // Act & Assess
-      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [{ Ref: queue }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            {
-              Effect: 'Deny',
-              Principal: { AWS: '*' },
-              Action: 'sqs:*',
-              Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            },
-          ]),
-        },
-      });
-    },
-  );
+    // Act & Assess
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queue }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 'sqs:*',
+            Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ]),
+      },
+    });
+  });
 
   it('lets EventBridge send to the delivery dead-letter queue on behalf of each rule, and nothing else', () => {
     // Prepare

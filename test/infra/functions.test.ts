@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BundledFunction } from '../../infra/constructs/function-defaults.ts';
+import { BundledFunction } from '../../infra/constructs/function-defaults.ts';
 import { InvalidPropsError, MissingBundleError } from '../../infra/errors.ts';
 import { createStubBundleDir, logicalIdOf, removeDir, stubSource, synthesize } from './synth.ts';
 
@@ -144,7 +146,8 @@ describe('functions', () => {
     const properties = (fn: BundledFunction) => resources[logicalIdOf(fn.function)].Properties;
 
     // Act & Assess
-    for (const fn of stack.redeploy.changeFunctions) expect(properties(fn).ReservedConcurrentExecutions).toBe(1);
+    for (const fn of stack.redeploy.changeFunctions)
+      expect(properties(fn).ReservedConcurrentExecutions).toBe(1);
     // The worker is bounded by its event source's maximum concurrency instead.
     expect(properties(stack.redeploy.redeployWorker).ReservedConcurrentExecutions).toBeUndefined();
     template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
@@ -198,6 +201,24 @@ describe('functions', () => {
         },
       });
     }
+  });
+
+  it('refuses an on-failure destination for a function that is not invoked asynchronously', () => {
+    // Prepare
+    const stack = new Stack(new App(), 'Bare');
+    const queue = new sqs.Queue(stack, 'Queue');
+
+    // Act & Assess
+    expect(
+      () =>
+        new BundledFunction(stack, 'Worker', {
+          bundleDir,
+          bundleName: 'redeploy-worker',
+          description: 'a worker',
+          onFailure: new destinations.SqsDestination(queue),
+          invokedAsynchronously: false,
+        }),
+    ).toThrow(/Worker: onFailure applies to asynchronous invocations only/);
   });
 
   it('refuses to synthesize without a bundle, naming npm run build', () => {

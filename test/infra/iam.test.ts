@@ -117,7 +117,8 @@ describe('IAM', () => {
     const worker = stack.redeploy.redeployWorker;
 
     // Act
-    const policy = template.toJSON().Resources[logicalIdOf(worker.node.findChild('RedeployPolicy'))].Properties;
+    const policy =
+      template.toJSON().Resources[logicalIdOf(worker.node.findChild('RedeployPolicy'))].Properties;
 
     // Assess
     expect(policy.Roles).toEqual([{ Ref: logicalIdOf(worker.role) }]);
@@ -145,7 +146,9 @@ describe('IAM', () => {
 
     // Act
     const statements = Object.values(
-      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalIdOf(worker.role) }] } }),
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: logicalIdOf(worker.role) }] },
+      }),
     ).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
     const sqsStatements = statements.filter((statement) =>
       [statement.Action].flat().some((action: string) => action.startsWith('sqs:')),
@@ -185,7 +188,9 @@ describe('IAM', () => {
     ]);
     for (const fn of stack.redeploy.changeFunctions) {
       const own = Object.values(
-        template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalIdOf(fn.role) }] } }),
+        template.findResources('AWS::IAM::Policy', {
+          Properties: { Roles: [{ Ref: logicalIdOf(fn.role) }] },
+        }),
       );
       expect(own.length).toBeGreaterThan(0);
       expect(own.flatMap(allActions)).not.toContain('ecs:UpdateService');

@@ -203,7 +203,7 @@ describe('dashboard', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);
     const queueName = (queue: IConstruct) =>
-      `\\"QueueName\\",\\"\",{\"Fn::GetAtt\":[\"${logicalIdOf(queue)}\",\"QueueName\"]}`;
+      `\\"QueueName\\",\\"",{"Fn::GetAtt":["${logicalIdOf(queue)}","QueueName"]}`;
 
     // Act
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
