@@ -46,7 +46,8 @@ export async function bundleAll(outRoot = path.join(root, 'dist')) {
       banner: { js: requireShim },
       logLevel: 'warning',
     });
-    console.log(`built ${path.relative(root, path.join(outDir, 'index.mjs'))}`);
+    // stderr: `npx cdk synth` runs the build first, and stdout is the CDK app's.
+    console.error(`built ${path.relative(root, path.join(outDir, 'index.mjs'))}`);
   }
 }
 

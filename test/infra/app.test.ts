@@ -55,7 +55,7 @@ describe('the CDK app', () => {
     const template = run.template();
     template.resourceCountIs('AWS::Lambda::Function', 3);
     const changeFunctions = template.findResources('AWS::Lambda::Function', {
-      Properties: { Environment: { Variables: { DRY_RUN: Match.anyValue() } } },
+      Properties: { Environment: { Variables: { SELECTION_MODE: Match.anyValue() } } },
     });
     expect(Object.keys(changeFunctions)).toHaveLength(2);
     for (const fn of Object.values(changeFunctions)) {
@@ -67,7 +67,7 @@ describe('the CDK app', () => {
     }
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ UPDATES_PER_SECOND: '1.5', MAX_RECEIVE_COUNT: '8' }),
+        Variables: Match.objectLike({ DRY_RUN: 'true', UPDATES_PER_SECOND: '1.5', MAX_RECEIVE_COUNT: '8' }),
       },
     });
     template.hasResourceProperties('AWS::SQS::Queue', {

@@ -165,6 +165,7 @@ describe('redeploy worker', () => {
 
     // Assess
     expect(variables).toEqual({
+      DRY_RUN: 'false',
       QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.redeployQueue) },
       TABLE_NAME: { Ref: logicalIdOf(stack.redeploy.stateTable) },
       // 2 a second for the stack, shared by at most 2 worker instances.
