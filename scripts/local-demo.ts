@@ -30,7 +30,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { renderReport } from '../functions/cli/render.ts';
+import { renderReport, table } from '../functions/cli/render.ts';
 import type { Report } from '../functions/core/report.ts';
 import {
   type DemoClients,
@@ -84,18 +84,6 @@ function step(title: string, inAws: string, here?: string): void {
   say(`${heading} ${'─'.repeat(Math.max(3, 100 - heading.length - 1))}`);
   say(wrap(`In AWS: ${inAws}`));
   if (here !== undefined) say(wrap(`Here: ${here}`));
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
 const short = (id: string) => (id.length > 13 ? `${id.slice(0, 8)}…` : id);
@@ -233,6 +221,34 @@ function secretLabelUpdated(account: SeededAccount, names: DemoNames, label: str
     region: account.region,
     resources: [account.refs.secretArn],
     detail: { name: names.secret, labelUpdated: label, versionId },
+  };
+}
+
+/** The CloudTrail record of a PutSecretValue (the stack's CloudTrail fallback rule delivers it). */
+function cloudTrailPutSecretValue(
+  account: SeededAccount,
+  names: DemoNames,
+  stages: string[],
+  versionId: string,
+) {
+  const event = fixture('cloudtrail-put-secret-value-pending.json');
+  return {
+    ...event,
+    id: randomUUID(),
+    time: eventTime(),
+    account: account.account,
+    region: account.region,
+    detail: {
+      ...event.detail,
+      awsRegion: account.region,
+      recipientAccountId: account.account,
+      requestParameters: {
+        ...(event.detail.requestParameters as object),
+        secretId: names.secret,
+        versionStages: stages,
+      },
+      responseElements: { arn: account.refs.secretArn, name: names.secret, versionId, versionStages: stages },
+    },
   };
 }
 
@@ -492,13 +508,6 @@ async function play(server: Emulator, logs: FunctionLogs): Promise<number> {
       handler(event, lambdaContext(functionName, account.account, 900_000)),
     );
     say(indent(renderReport(result)));
-    if (result.summary.queued > 0) {
-      say(
-        indent(
-          `Queued: ${result.summary.queued}, one message per service on the redeploy queue; the worker redeploys them below.`,
-        ),
-      );
-    }
     sayWarnings(lines);
     if (result.ignored !== null && IGNORED_EXPLAINED[result.ignored] !== undefined) {
       say();
@@ -510,8 +519,8 @@ async function play(server: Emulator, logs: FunctionLogs): Promise<number> {
   // ── Rotation, first half ──
   step(
     'Rotation starts: a new value is written as AWSPENDING',
-    'the rotation function’s createSecret step calls PutSecretValue with VersionStages [AWSPENDING]; Secrets Manager sends EventBridge a "Secret Label Updated" event, and the rule invokes the secret-changed function.',
-    'PutSecretValue on the emulator, then dist/secret-changed is called with the event AWS would send.',
+    'the rotation function’s createSecret step calls PutSecretValue with VersionStages [AWSPENDING]. Secrets Manager sends no "Secret Label Updated" for AWSPENDING, but with the CloudTrail fallback rule on, CloudTrail’s record of the call reaches the secret-changed function.',
+    'PutSecretValue on the emulator, then dist/secret-changed is called with the CloudTrail event AWS would send.',
   );
   const pending = await clients.secretsManager.send(
     new PutSecretValueCommand({
@@ -525,7 +534,7 @@ async function play(server: Emulator, logs: FunctionLogs): Promise<number> {
   await invokeChange(
     bundles.secretChanged,
     'secret-changed',
-    secretLabelUpdated(account, names, 'AWSPENDING', newVersion),
+    cloudTrailPutSecretValue(account, names, ['AWSPENDING'], newVersion),
   );
 
   // ── Rotation, second half ──

@@ -3,7 +3,8 @@ import type { IgnoreReason } from '../core/change.ts';
 import type { Report } from '../core/report.ts';
 import type { WhoUsesReport } from '../redeploy.ts';
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Columns padded to their widest cell, a dashed rule under the header. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

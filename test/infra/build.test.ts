@@ -23,7 +23,7 @@ afterAll(() => removeDir(outDir));
 describe('build.mjs', () => {
   it('builds every bundle the stack deploys', () => {
     // Progress goes to stderr (stdout belongs to the CDK app when `cdk synth` runs the build first).
-    expect(build.stderr.trim().split('\n')).toHaveLength(Object.values(BUNDLES).length);
+    expect(String(build.stderr).trim().split('\n')).toHaveLength(Object.values(BUNDLES).length);
     expect(build.stderr).not.toMatch(/error|warn/i);
     expect(build.status).toBe(0);
     // The same names both ways: build.mjs's entry list and the bundles the construct deploys.
