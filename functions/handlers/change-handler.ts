@@ -44,14 +44,19 @@ export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): Chang
     settings,
     logger,
     metrics,
-    ports: portsFromAws(clients, settings, {
-      unplaceable: (serviceArn) =>
-        logger.warn('tagged service in the short ARN format is skipped: its cluster cannot be told', {
-          serviceArn,
-        }),
-      storeError: (error) =>
-        logger.warn('state table unavailable, task definitions read from ECS', { error }),
-    }),
+    ports: portsFromAws(
+      clients,
+      settings,
+      {
+        unplaceable: (serviceArn) =>
+          logger.warn('tagged service in the short ARN format is skipped: its cluster cannot be told', {
+            serviceArn,
+          }),
+        storeError: (error) =>
+          logger.warn('state table unavailable, task definitions read from ECS', { error }),
+      },
+      { ownAccount: () => accountHolder.account },
+    ),
   };
 }
 

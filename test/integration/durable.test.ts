@@ -31,6 +31,7 @@ let account: { secretArn: string; firstVersion: string; queueUrl: string };
 const context = (name: string) =>
   ({
     functionName: name,
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
     awsRequestId: `req-${Math.random()}`,
     getRemainingTimeInMillis: () => 60_000,
   }) as unknown as Context;
@@ -225,7 +226,9 @@ describe('durable redeploys through the queue', () => {
     await seed.putParameter(PARAMETER, 'https://two');
     await handlers.secret(labelUpdated(version), context('secret-changed'));
     const parameterEvent = fixture('ssm-parameter-update.json');
-    await handlers.parameter(parameterEvent, context('parameter-changed'));
+    const parameterReport = await handlers.parameter(parameterEvent, context('parameter-changed'));
+    // Keyed by the version DescribeParameters gives (the parameter was written twice).
+    expect(parameterReport.changeKey).toBe('arn:aws:ssm:us-east-1:123456789012:parameter/prod/api/url|2');
     const messages = await receiveAll();
     const forApp = messages.filter((message) => bodyOf(message).service.serviceName === 'app');
     expect(forApp).toHaveLength(2);
