@@ -25,7 +25,11 @@ afterAll(async () => {
 });
 
 const lambdaContext = (remainingMs: number) =>
-  ({ functionName: 'secret-changed', awsRequestId: 'r', getRemainingTimeInMillis: () => remainingMs }) as unknown as Context;
+  ({
+    functionName: 'secret-changed',
+    awsRequestId: 'r',
+    getRemainingTimeInMillis: () => remainingMs,
+  }) as unknown as Context;
 
 describe('PowertoolsOncePerKey on the emulator', () => {
   it('runs the work once per key and answers the stored result to the second caller', async () => {
@@ -47,7 +51,9 @@ describe('PowertoolsOncePerKey on the emulator', () => {
     const once = new PowertoolsOncePerKey(client, 'state', 3600);
     once.registerLambdaContext(lambdaContext(60_000));
 
-    await expect(once.run('key-c', async () => Promise.reject(new Error('queue unavailable')))).rejects.toThrow('queue unavailable');
+    await expect(
+      once.run('key-c', async () => Promise.reject(new Error('queue unavailable'))),
+    ).rejects.toThrow('queue unavailable');
     const retried = await once.run('key-c', async () => ({ ok: true }));
 
     expect(retried).toEqual({ result: { ok: true }, duplicate: false });

@@ -8,7 +8,9 @@ const PARAMETER_ARN = 'arn:aws:ssm:us-east-1:123456789012:parameter/prod/api/url
 
 const fixtureText = (file: string) => readFileSync(new URL(`../../events/${file}`, import.meta.url), 'utf8');
 /** A fresh copy of a fixture, so a test can change it without touching the others. */
-const fixture = (file: string) => JSON.parse(fixtureText(file)) as Record<string, any>;
+// biome-ignore lint/suspicious/noExplicitAny: tests edit the sample events' JSON freely, field by field.
+type Json = any;
+const fixture = (file: string) => JSON.parse(fixtureText(file)) as Record<string, Json>;
 
 describe('parseEvent on the events/ samples', () => {
   it.each([
@@ -165,16 +167,16 @@ describe('parseEvent on variants', () => {
   });
 
   it.each([
-    ['the response ARN', (d: any) => d, ARN],
-    ['the legacy aRN key', (d: any) => ({ ...d, responseElements: { aRN: ARN } }), ARN],
+    ['the response ARN', (d: Json) => d, ARN],
+    ['the legacy aRN key', (d: Json) => ({ ...d, responseElements: { aRN: ARN } }), ARN],
     [
       'serviceEventDetails.secretId',
-      (d: any) => ({ ...d, responseElements: null, serviceEventDetails: { secretId: ARN } }),
+      (d: Json) => ({ ...d, responseElements: null, serviceEventDetails: { secretId: ARN } }),
       ARN,
     ],
     [
       'the caller’s secretId as a last resort, completed with the record’s account and Region',
-      (d: any) => ({ ...d, responseElements: null, requestParameters: { secretId: 'prod/db-password' } }),
+      (d: Json) => ({ ...d, responseElements: null, requestParameters: { secretId: 'prod/db-password' } }),
       'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password',
     ],
   ])('finds the secret in %s', (_, edit, expected) => {
@@ -280,10 +282,10 @@ describe('refused events', () => {
   });
 
   it.each([
-    ['secretsmanager-label-updated.json', (d: any) => delete d.labelUpdated, 'detail.labelUpdated'],
-    ['ssm-parameter-update.json', (d: any) => delete d.name, 'detail.name'],
-    ['ssm-parameter-update.json', (d: any) => delete d.operation, 'detail.operation'],
-    ['cloudtrail-put-secret-value.json', (d: any) => delete d.eventName, 'detail.eventName'],
+    ['secretsmanager-label-updated.json', (d: Json) => delete d.labelUpdated, 'detail.labelUpdated'],
+    ['ssm-parameter-update.json', (d: Json) => delete d.name, 'detail.name'],
+    ['ssm-parameter-update.json', (d: Json) => delete d.operation, 'detail.operation'],
+    ['cloudtrail-put-secret-value.json', (d: Json) => delete d.eventName, 'detail.eventName'],
   ])('refuses %s without a field its kind needs, naming it', (file, edit, field) => {
     const event = fixture(file);
     edit(event.detail);

@@ -273,10 +273,15 @@ describe('redeployForChange with the durable queue and once-per-change', () => {
 describe('whoUses with a bare name', () => {
   it('means the parameter of the services’ own account, not another account’s of the same name', async () => {
     const { ports } = inMemoryPorts({
-      services: [service('by-name', taskDefinitionArn('by-name')), service('elsewhere', taskDefinitionArn('elsewhere'))],
+      services: [
+        service('by-name', taskDefinitionArn('by-name')),
+        service('elsewhere', taskDefinitionArn('elsewhere')),
+      ],
       taskDefinitions: {
         [taskDefinitionArn('by-name')]: withSecrets('/prod/api/url'),
-        [taskDefinitionArn('elsewhere')]: withSecrets('arn:aws:ssm:us-east-1:999999999999:parameter/prod/api/url'),
+        [taskDefinitionArn('elsewhere')]: withSecrets(
+          'arn:aws:ssm:us-east-1:999999999999:parameter/prod/api/url',
+        ),
       },
     });
 
