@@ -16,6 +16,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Report } from '../../functions/core/report.ts';
 import { awsClientConfig, type MotoServer, startMoto } from '../support/moto.ts';
+import { startRecordingProxy } from '../support/recording-proxy.ts';
 import { type Seeder, seeder } from '../support/seed.ts';
 
 const CLUSTER = 'durable';
@@ -371,11 +372,23 @@ describe('durable redeploys through the queue', () => {
   it('keeps task definition references in the table, so a cold start asks ECS for none it knows', async () => {
     const first = await loadHandlers({ ...queuedEnv(), DRY_RUN: 'true' });
     const version = await putSecret('second');
-    const report = await first.secret(labelUpdated(version), context('secret-changed'));
+    const firstReport = await first.secret(labelUpdated(version), context('secret-changed'));
     const items = await dynamodb.send(new ScanCommand({ TableName: 'state' }));
     const cached = (items.Items ?? []).map((item) => item.id?.S ?? '').filter((id) => id.startsWith('td#'));
+    const proxy = await startRecordingProxy(moto.endpoint);
+    try {
+      // A new execution environment (fresh modules, empty memory) whose calls the proxy records.
+      const cold = await loadHandlers({ ...queuedEnv(), DRY_RUN: 'true', AWS_ENDPOINT_URL: proxy.endpoint });
+      const coldReport = await cold.secret(labelUpdated(version), context('secret-changed'));
 
-    expect(report.summary.wouldRedeploy).toBe(2);
-    expect(cached).toHaveLength(3);
+      expect(firstReport.summary.wouldRedeploy).toBe(2);
+      expect(cached).toHaveLength(3);
+      expect(coldReport.summary.wouldRedeploy).toBe(2);
+      expect(proxy.callsOf('DescribeServices').length).toBeGreaterThan(0);
+      expect(proxy.callsOf('DescribeTaskDefinition')).toEqual([]);
+    } finally {
+      process.env.AWS_ENDPOINT_URL = moto.endpoint;
+      await proxy.stop();
+    }
   });
 });
