@@ -16,7 +16,13 @@ import type {
   RedeployMessage,
   TaskDefinitions,
 } from './core/ports.ts';
-import { type Item, type Reference, refersTo, taskContextOf } from './core/reference.ts';
+import {
+  type Item,
+  type Reference,
+  refersTo,
+  type TaskDefinitionReferences,
+  taskContextOf,
+} from './core/reference.ts';
 import {
   buildReport,
   failureReason,
@@ -74,15 +80,24 @@ async function scan(
 ): Promise<ScanResult> {
   const users: ScanResult['users'] = [];
   const unreadable: ScanResult['unreadable'] = [];
-  const taskDefinitionArns = new Set<string>();
   const limit = createLimiter(concurrency);
+  // One slot per distinct task definition: services sharing one are decided the moment it is read,
+  // not when their own turn in the queue comes (which would push decisions, and redeploys, to the end).
+  const reading = new Map<string, Promise<TaskDefinitionReferences>>();
+  const read = (arn: string) => {
+    let pending = reading.get(arn);
+    if (pending === undefined) {
+      pending = limit(() => ports.taskDefinitions.referencesOf(arn));
+      reading.set(arn, pending);
+    }
+    return pending;
+  };
   const reads: Promise<void>[] = [];
   let services = 0;
   for await (const service of ports.inventory.services()) {
     services += 1;
-    taskDefinitionArns.add(service.taskDefinitionArn);
     reads.push(
-      limit(() => ports.taskDefinitions.referencesOf(service.taskDefinitionArn)).then(
+      read(service.taskDefinitionArn).then(
         ({ references }) => {
           const matching = select(references, service);
           if (matching.length === 0) return;
@@ -103,7 +118,7 @@ async function scan(
     scanned: {
       clusters: ports.inventory.clustersScanned,
       services,
-      taskDefinitions: taskDefinitionArns.size,
+      taskDefinitions: reading.size,
     },
   };
 }
