@@ -310,20 +310,7 @@ export async function seedDemoAccount(
   }
 
   // The deployed shape: the state table (once per change, pending redeploys) and the redeploy queue.
-  await clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: names.table,
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  await clients.dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: names.table,
-      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
-    }),
-  );
+  await createStateTable(clients.dynamodb, names.table);
   const queue = await clients.sqs.send(
     new CreateQueueCommand({
       QueueName: names.queue,
@@ -331,6 +318,24 @@ export async function seedDemoAccount(
     }),
   );
   return { account, region, refs, services, queueUrl: required(queue.QueueUrl, 'QueueUrl') };
+}
+
+/** The state table as the stack makes it: key `id`, TTL on `expiration`. */
+export async function createStateTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    }),
+  );
 }
 
 /** The stack's redeploy queue: six times the worker's two-minute timeout (infra WORKER_SETTINGS). */

@@ -210,15 +210,21 @@ function fixture(file: string): Record<string, unknown> & { detail: Record<strin
 
 const eventTime = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-/** The native `Secret Label Updated` event Secrets Manager sends EventBridge when a label moves. */
-function secretLabelUpdated(account: SeededAccount, names: DemoNames, label: string, versionId: string) {
-  const event = fixture('secretsmanager-label-updated.json');
+/** A fixture re-addressed to the seeded account, as a fresh delivery (new id, now). */
+function delivered(file: string, account: SeededAccount) {
   return {
-    ...event,
+    ...fixture(file),
     id: randomUUID(),
     time: eventTime(),
     account: account.account,
     region: account.region,
+  };
+}
+
+/** The native `Secret Label Updated` event Secrets Manager sends EventBridge when a label moves. */
+function secretLabelUpdated(account: SeededAccount, names: DemoNames, label: string, versionId: string) {
+  return {
+    ...delivered('secretsmanager-label-updated.json', account),
     resources: [account.refs.secretArn],
     detail: { name: names.secret, labelUpdated: label, versionId },
   };
@@ -231,13 +237,9 @@ function cloudTrailPutSecretValue(
   stages: string[],
   versionId: string,
 ) {
-  const event = fixture('cloudtrail-put-secret-value-pending.json');
+  const event = delivered('cloudtrail-put-secret-value-pending.json', account);
   return {
     ...event,
-    id: randomUUID(),
-    time: eventTime(),
-    account: account.account,
-    region: account.region,
     detail: {
       ...event.detail,
       awsRegion: account.region,
@@ -254,13 +256,9 @@ function cloudTrailPutSecretValue(
 
 /** The `Parameter Store Change` event SSM sends EventBridge on PutParameter. */
 function parameterStoreChange(account: SeededAccount, names: DemoNames) {
-  const event = fixture('ssm-parameter-update.json');
+  const event = delivered('ssm-parameter-update.json', account);
   return {
     ...event,
-    id: randomUUID(),
-    time: eventTime(),
-    account: account.account,
-    region: account.region,
     resources: [account.refs.parameterArn],
     detail: {
       ...event.detail,

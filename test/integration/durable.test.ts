@@ -3,7 +3,7 @@
  * Once per change, once per service, changes to one service coalesced, nothing lost when a run dies.
  */
 import { readFileSync } from 'node:fs';
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import {
   CreateQueueCommand,
@@ -15,6 +15,7 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Report } from '../../functions/core/report.ts';
+import { createStateTable } from '../../scripts/demo-account.ts';
 import { awsClientConfig, type MotoServer, startMoto } from '../support/moto.ts';
 import { startRecordingProxy } from '../support/recording-proxy.ts';
 import { type Seeder, seeder } from '../support/seed.ts';
@@ -147,14 +148,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await moto.reset();
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: 'state',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createStateTable(dynamodb, 'state');
   const queue = await sqs.send(
     new CreateQueueCommand({ QueueName: 'redeploys', Attributes: { VisibilityTimeout: '300' } }),
   );

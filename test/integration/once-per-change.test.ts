@@ -1,7 +1,8 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PowertoolsOncePerKey } from '../../functions/aws/once-per-change.ts';
+import { createStateTable } from '../../scripts/demo-account.ts';
 import { awsClientConfig, type MotoServer, startMoto } from '../support/moto.ts';
 
 let moto: MotoServer;
@@ -10,14 +11,7 @@ let client: DynamoDBClient;
 beforeAll(async () => {
   moto = await startMoto();
   client = new DynamoDBClient(awsClientConfig(moto.endpoint));
-  await client.send(
-    new CreateTableCommand({
-      TableName: 'state',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createStateTable(client, 'state');
 });
 afterAll(async () => {
   client?.destroy();

@@ -1,7 +1,8 @@
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StateTable } from '../../functions/aws/state-table.ts';
 import type { RedeployMessage } from '../../functions/core/ports.ts';
+import { createStateTable } from '../../scripts/demo-account.ts';
 import { awsClientConfig, type MotoServer, startMoto } from '../support/moto.ts';
 
 let moto: MotoServer;
@@ -39,14 +40,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await moto.reset();
-  await client.send(
-    new CreateTableCommand({
-      TableName: 'state',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createStateTable(client, 'state');
   now = 1_000_000;
   table = new StateTable(client, { tableName: 'state', now: () => now, doneTtlSeconds: 3600 });
 });
