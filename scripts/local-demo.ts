@@ -24,7 +24,6 @@ import {
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
-  type Message,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -42,6 +41,7 @@ import {
   VISIBILITY_TIMEOUT_SECONDS,
 } from './demo-account.ts';
 import { awsClientConfig, MotoMissingError, startMoto } from './emulator.ts';
+import { sqsEventOf } from './sqs-event.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REGION = 'us-east-1';
@@ -266,28 +266,6 @@ function parameterStoreChange(account: SeededAccount, names: DemoNames) {
       name: names.parameter,
       description: 'Base URL of the API',
     },
-  };
-}
-
-function sqsEvent(messages: readonly Message[], queueArn: string): SQSEvent {
-  return {
-    Records: messages.map((message) => ({
-      messageId: message.MessageId ?? '',
-      receiptHandle: message.ReceiptHandle ?? '',
-      body: message.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-        SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
-        SenderId: message.Attributes?.SenderId ?? 'local-demo',
-        ApproximateFirstReceiveTimestamp:
-          message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: message.MD5OfBody ?? '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: queueArn,
-      awsRegion: REGION,
-    })),
   };
 }
 
@@ -669,7 +647,10 @@ async function drain(
     say();
     say(`  Batch ${batch}: ${messages.length} message${messages.length === 1 ? '' : 's'}`);
     const { result, lines } = await logs.capture(() =>
-      worker(sqsEvent(messages, queueArn), lambdaContext('redeploy-worker', account.account, 120_000)),
+      worker(
+        sqsEventOf(messages, { queueArn, region: REGION }),
+        lambdaContext('redeploy-worker', account.account, 120_000),
+      ),
     );
     const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
     for (const message of messages) {

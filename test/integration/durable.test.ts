@@ -16,6 +16,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Report } from '../../functions/core/report.ts';
 import { createStateTable } from '../../scripts/demo-account.ts';
+import { sqsEventOf } from '../../scripts/sqs-event.ts';
 import { awsClientConfig, type MotoServer, startMoto } from '../support/moto.ts';
 import { startRecordingProxy } from '../support/recording-proxy.ts';
 import { type Seeder, seeder } from '../support/seed.ts';
@@ -87,26 +88,13 @@ async function receiveAll(): Promise<Message[]> {
   }
 }
 
-function sqsEvent(messages: readonly Message[], receiveCount?: number): SQSEvent {
-  return {
-    Records: messages.map((message) => ({
-      messageId: message.MessageId ?? '',
-      receiptHandle: message.ReceiptHandle ?? '',
-      body: message.Body ?? '',
-      attributes: {
-        ApproximateReceiveCount: String(receiveCount ?? message.Attributes?.ApproximateReceiveCount ?? '1'),
-        SentTimestamp: '0',
-        SenderId: 'test',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:redeploys',
-      awsRegion: 'us-east-1',
-    })),
-  };
-}
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:redeploys';
+const sqsEvent = (messages: readonly Message[], receiveCount?: number) =>
+  sqsEventOf(messages, {
+    queueArn: QUEUE_ARN,
+    region: 'us-east-1',
+    ...(receiveCount === undefined ? {} : { receiveCount }),
+  });
 
 /** What the Lambda event source mapping does: one invocation, then delete what succeeded. */
 async function deliver(handlers: Handlers, messages: readonly Message[], receiveCount?: number) {
