@@ -1,0 +1,89 @@
+/**
+ * The names `functions/` and `infra/` must agree on, defined once: what the functions log and emit is what
+ * the stack's alarms, dashboard and saved queries look for, and what the stack sets is what they read.
+ * Pure constants: no imports, so the CDK app and the Lambda bundles can both take it.
+ */
+
+/** Powertools' service name: the `service` field of every log line and the metrics' `service` dimension. */
+export const SERVICE_NAME = 'rotation-redeploy';
+
+/** The CloudWatch namespace of every metric the functions emit (Embedded Metric Format). */
+export const METRICS_NAMESPACE = 'RotationRedeploy';
+
+/** Every metric the functions emit, with what it counts. */
+export const METRICS = {
+  /** A change event acted on (not ignored). */
+  ChangesHandled: 'ChangesHandled',
+  /** An event understood and ignored with a named reason. */
+  EventsIgnored: 'EventsIgnored',
+  /** Services whose current task definition references the changed item. */
+  ServicesMatched: 'ServicesMatched',
+  /** Services UpdateService was called for and accepted. */
+  ServicesRedeployed: 'ServicesRedeployed',
+  /** Services a change function handed to the redeploy queue. */
+  ServicesQueued: 'ServicesQueued',
+  ServicesSkipped: 'ServicesSkipped',
+  /** The change functions' failures, and the worker's on a message's last attempt. */
+  ServicesFailed: 'ServicesFailed',
+  /** Changes that rode on another change's deployment of the same service (the worker). */
+  ChangesCoalesced: 'ChangesCoalesced',
+} as const;
+export type MetricName = (typeof METRICS)[keyof typeof METRICS];
+
+/** The `message` of the log lines that saved queries and alarms filter on. */
+export const LOG_MESSAGES = {
+  /** One per change function run: the whole report under `report`. */
+  redeployReport: 'redeploy report',
+  /** One per failed service, the service under `ecsService` (change functions, and the worker's last attempt). */
+  serviceRedeployFailed: 'service redeploy failed',
+  /** The worker's attempt that will be retried. */
+  serviceRedeployRetrying: 'service redeploy failed, will be retried',
+  /** The worker forced a new deployment. */
+  serviceRedeployed: 'service redeployed',
+  /** The worker found the message's change already carried by an earlier deployment. */
+  redeployAlreadyDone: 'redeploy already done for this change',
+  /** An event the tool cannot act on; it goes to the on-failure queue after the retries. */
+  eventRefused: 'event refused',
+  /** A run that failed as a whole and will be retried. */
+  runFailed: 'run failed, to be retried',
+} as const;
+export type LogMessage = (typeof LOG_MESSAGES)[keyof typeof LOG_MESSAGES];
+
+/**
+ * The log field holding the ECS service on a `service redeploy failed` line. Not `service`: Powertools
+ * Logger reserves that key (its own service name) and drops an extra attribute named so.
+ */
+export const SERVICE_LOG_KEY = 'ecsService';
+
+/** The environment variables the stack sets and the functions read. */
+export const ENV = {
+  dryRun: 'DRY_RUN',
+  selectionMode: 'SELECTION_MODE',
+  concurrency: 'CONCURRENCY',
+  updatesPerSecond: 'UPDATES_PER_SECOND',
+  tableName: 'TABLE_NAME',
+  queueUrl: 'QUEUE_URL',
+  coalesceSeconds: 'COALESCE_SECONDS',
+  maxReceiveCount: 'MAX_RECEIVE_COUNT',
+  visibilityTimeoutSeconds: 'VISIBILITY_TIMEOUT_SECONDS',
+} as const;
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** Lambda bundle names: the directory under dist/ that build.mjs writes and infra/ deploys. */
+export const BUNDLES = {
+  secretChanged: 'secret-changed',
+  parameterChanged: 'parameter-changed',
+  redeployWorker: 'redeploy-worker',
+} as const;
+export type BundleName = (typeof BUNDLES)[keyof typeof BUNDLES];
+
+/** The CloudTrail events after which AWSCURRENT may point at a new value (the parser makes the final call). */
+export const CLOUDTRAIL_SECRET_EVENT_NAMES = [
+  'PutSecretValue',
+  'UpdateSecret',
+  'UpdateSecretVersionStage',
+  'RotationSucceeded',
+] as const;
+
+/** The service tag that opts a service in (selection mode `tagged`, value `on`) or out (value `off`). */
+export const OPT_TAG_KEY = 'rotation-redeploy';

@@ -1,0 +1,93 @@
+/**
+ * Every limit and default a setting has, in one table. The handlers' settings, the CLI flags, the CDK
+ * context and the construct's props all check a value here, so a range is stated once and read everywhere.
+ */
+
+export interface Limit {
+  /** The value used when none is given. */
+  readonly default: number;
+  readonly min: number;
+  /** `min` itself is refused (a rate of 0 would never act). */
+  readonly minExclusive?: boolean;
+  readonly max: number;
+  /** Whole numbers only. */
+  readonly whole: boolean;
+  /** Why the range is what it is, printed nowhere but read by whoever changes it. */
+  readonly why: string;
+}
+
+export const LIMITS = {
+  concurrency: {
+    default: 8,
+    min: 1,
+    max: 50,
+    whole: true,
+    why: 'task definition reads and redeploys in flight per run; more only queues behind the ECS buckets',
+  },
+  updatesPerSecond: {
+    default: 2,
+    min: 0,
+    minExclusive: true,
+    max: 5,
+    whole: false,
+    why: "the account's UpdateService bucket refills 5 a second and is shared with every other caller",
+  },
+  coalesceSeconds: {
+    default: 60,
+    min: 0,
+    max: 900,
+    whole: true,
+    why: 'SQS delays a message at most 15 minutes (900 s)',
+  },
+  maxReceiveCount: {
+    default: 5,
+    min: 1,
+    max: 1000,
+    whole: true,
+    why: "receives of one redeploy message before its dead-letter queue; SQS's redrive policy accepts 1 to 1000",
+  },
+  reservedConcurrency: {
+    default: 2,
+    min: 1,
+    max: 1000,
+    whole: true,
+    why: 'runs of each change function at once; 1000 is the default account-wide Lambda concurrency',
+  },
+  visibilityTimeoutSeconds: {
+    default: 300,
+    min: 1,
+    max: 43_200,
+    whole: true,
+    why: 'how long a claimed service stays held if its worker dies; SQS allows 0 s to 12 hours',
+  },
+} as const satisfies Record<string, Limit>;
+
+export type LimitName = keyof typeof LIMITS;
+
+/** "a whole number from 1 to 50", "a number above 0 and at most 5": the words every error message uses. */
+export function describeLimit(limit: Limit): string {
+  const kind = limit.whole ? 'a whole number' : 'a number';
+  return limit.minExclusive
+    ? `${kind} above ${limit.min} and at most ${limit.max}`
+    : `${kind} from ${limit.min} to ${limit.max}`;
+}
+
+/** Whether `value` is a number the limit allows. */
+export function isWithin(limit: Limit, value: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (limit.whole && !Number.isInteger(value)) return false;
+  if (limit.minExclusive ? value <= limit.min : value < limit.min) return false;
+  return value <= limit.max;
+}
+
+/**
+ * Reads a number from text (an environment variable, a flag, a context value given with `-c`): plain
+ * decimal digits only, so `1e1`, `0x10` or `" "` are refused rather than read as something unexpected.
+ * Returns undefined when the text is not such a number or is outside the limit.
+ */
+export function numberWithin(limit: Limit, text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!(limit.whole ? /^\d+$/ : /^\d+(\.\d+)?$/).test(trimmed)) return undefined;
+  const value = Number(trimmed);
+  return isWithin(limit, value) ? value : undefined;
+}
