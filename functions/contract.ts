@@ -87,3 +87,7 @@ export const CLOUDTRAIL_SECRET_EVENT_NAMES = [
 
 /** The service tag that opts a service in (selection mode `tagged`, value `on`) or out (value `off`). */
 export const OPT_TAG_KEY = 'rotation-redeploy';
+
+/** `all`: every service of every cluster; `tagged`: only services tagged `rotation-redeploy=on`. */
+export const SELECTION_MODES = ['all', 'tagged'] as const;
+export type SelectionMode = (typeof SELECTION_MODES)[number];

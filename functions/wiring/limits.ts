@@ -91,3 +91,13 @@ export function numberWithin(limit: Limit, text: string): number | undefined {
   const value = Number(trimmed);
   return isWithin(limit, value) ? value : undefined;
 }
+
+/** The defaults of the settings that are not numbers. */
+export const DEFAULTS = {
+  /** Plan only, never call UpdateService: off, since the point of the tool is to redeploy. */
+  dryRun: false,
+  selectionMode: 'all',
+} as const;
+
+/** The most entries SendMessageBatch, DeleteMessageBatch and an SQS event source batch take at once. */
+export const SQS_BATCH_MAX = 10;
