@@ -13,7 +13,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import type { Change } from '../functions/core/change.ts';
-import { matchingReferences } from '../functions/core/plan.ts';
+import { matchingReferences } from '../functions/core/decide.ts';
 import { referencesOf } from '../functions/core/reference.ts';
 
 export interface NaiveOutcome {

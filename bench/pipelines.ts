@@ -3,14 +3,14 @@
  * `run` per event; a second `run` on the same pipeline is a warm invocation with whatever it kept.
  */
 import { ECSClient, type ECSClientConfig } from '@aws-sdk/client-ecs';
+import { type RedeployPorts, redeployForChange } from '../functions/app/handle-change.ts';
 import { RETRY_CONFIG } from '../functions/aws/clients.ts';
 import { ClusterInventory } from '../functions/aws/ecs-inventory.ts';
 import { DEFAULT_UPDATE_RATE, ecsLimits, paceEcsClient } from '../functions/aws/ecs-pacing.ts';
-import { EcsRedeployer } from '../functions/aws/redeployer.ts';
+import { EcsRedeployer } from '../functions/aws/ecs-redeployer.ts';
 import { EcsTaskDefinitions } from '../functions/aws/task-definitions.ts';
-import { DEFAULT_SETTINGS } from '../functions/config.ts';
 import type { ParsedEvent } from '../functions/core/change.ts';
-import { type RedeployPorts, redeployForChange } from '../functions/redeploy.ts';
+import { DEFAULT_SETTINGS } from '../functions/wiring/settings.ts';
 import { naiveRedeploy } from './naive-scanner.ts';
 import { REGION } from './synthetic-account.ts';
 

@@ -4,8 +4,8 @@
  */
 import { RETRY_CONFIG } from '../functions/aws/clients.ts';
 import { DEFAULT_UPDATE_RATE, ecsLimits } from '../functions/aws/ecs-pacing.ts';
-import { DEFAULT_SETTINGS } from '../functions/config.ts';
 import type { BucketLimit } from '../functions/core/token-bucket.ts';
+import { DEFAULT_SETTINGS } from '../functions/wiring/settings.ts';
 import {
   type BucketBound,
   bucketBound,

@@ -11,8 +11,9 @@ import {
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { parseArn } from '../core/arn.ts';
-import { OPT_TAG_KEY, type Service } from '../core/plan.ts';
+import { OPT_TAG_KEY } from '../core/decide.ts';
 import type { Inventory } from '../core/ports.ts';
+import type { Service } from '../core/service.ts';
 
 /** DescribeServices takes at most 10 services a call. */
 export const DESCRIBE_BATCH = 10;

@@ -16,8 +16,9 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Claim, PendingRedeploys, RedeployMessage, ReferenceStore, ServiceRef } from '../core/ports.ts';
+import type { Claim, PendingRedeploys, RedeployMessage, ReferenceStore } from '../core/ports.ts';
 import type { TaskDefinitionReferences } from '../core/reference.ts';
+import type { ServiceRef } from '../core/service.ts';
 
 const BATCH_GET = 100;
 const BATCH_WRITE = 25;

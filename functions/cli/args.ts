@@ -1,5 +1,10 @@
 /** Pure argument parsing for the operator CLI: argv → a command, or a UsageError saying what was wrong. */
-import { DEFAULT_SETTINGS, parseConcurrency, parseSelection, type SelectionMode } from '../config.ts';
+import {
+  DEFAULT_SETTINGS,
+  parseConcurrency,
+  parseSelection,
+  type SelectionMode,
+} from '../wiring/settings.ts';
 
 export class UsageError extends Error {
   constructor(message: string, options?: ErrorOptions) {

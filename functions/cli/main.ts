@@ -1,12 +1,13 @@
 /** The CLI's outermost layer: the only place that reads files, prints and picks exit codes. */
 import { readFile } from 'node:fs/promises';
+import { redeployForChange } from '../app/handle-change.ts';
+import { whoUses } from '../app/who-uses.ts';
 import { createAwsClients } from '../aws/clients.ts';
 import { parseEventJson } from '../core/change.ts';
 import { ConfigurationError, InvalidEventError, InvalidQueryError } from '../core/errors.ts';
 import { itemsNamedBy } from '../core/reference.ts';
 import type { Report } from '../core/report.ts';
-import { portsFromAws } from '../ports-from-aws.ts';
-import { redeployForChange, whoUses } from '../redeploy.ts';
+import { portsFromAws } from '../wiring/adapters.ts';
 import { type Command, parseArgs, USAGE, UsageError } from './args.ts';
 import { renderReport, renderWhoUses } from './render.ts';
 

@@ -1,7 +1,8 @@
 /** Reports as a person reads them: a table and a summary. Pure: returns text, prints nothing. */
+
+import type { WhoUsesReport } from '../app/who-uses.ts';
 import type { IgnoreReason } from '../core/change.ts';
 import type { Report } from '../core/report.ts';
-import type { WhoUsesReport } from '../redeploy.ts';
 
 /** Columns padded to their widest cell, a dashed rule under the header. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

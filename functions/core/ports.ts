@@ -1,8 +1,8 @@
 /** The ports the use case talks through; each has one AWS adapter in aws/ and an in-memory one in tests. */
 import type { Change } from './change.ts';
-import type { Service } from './plan.ts';
 import type { TaskDefinitionReferences } from './reference.ts';
 import type { Report } from './report.ts';
+import type { Service, ServiceRef } from './service.ts';
 
 export interface Inventory {
   /** Every ACTIVE service to consider, each with tags, deployment controller and current task definition. */
@@ -45,13 +45,6 @@ export interface ReferenceStore {
 export interface ChangeVersions {
   /** The version the change's label (or the parameter) points to now; `arn` when the event only had a name. */
   currentVersion(change: Change): Promise<{ version: string | null; arn?: string }>;
-}
-
-/** The part of a service a queued redeploy needs. */
-export interface ServiceRef {
-  readonly serviceArn: string;
-  readonly serviceName: string;
-  readonly clusterArn: string;
 }
 
 /** One service to redeploy for one change: the unit the queue carries. */

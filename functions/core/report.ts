@@ -1,7 +1,8 @@
 /** Decisions and their outcomes → the one report an operator reads, and the numbers the metrics carry. */
 import type { Change, IgnoreReason } from './change.ts';
-import type { Service, SkipReason } from './plan.ts';
+import type { SkipReason } from './decide.ts';
 import type { Reference, ReferenceField } from './reference.ts';
+import type { Service } from './service.ts';
 
 /** `queued`: handed to the redeploy queue, whose worker reports the deployment. */
 export type Action = 'redeployed' | 'would-redeploy' | 'queued' | 'skipped' | 'failed';

@@ -5,14 +5,14 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { redeployForChange } from '../app/handle-change.ts';
 import { createAwsClients } from '../aws/clients.ts';
-import { type Settings, settingsFromEnv } from '../config.ts';
 import { parseArn } from '../core/arn.ts';
 import { type Change, parseEvent } from '../core/change.ts';
 import { InvalidEventError } from '../core/errors.ts';
 import { metricValuesOf, type Report } from '../core/report.ts';
-import { type AwsPorts, portsFromAws } from '../ports-from-aws.ts';
-import { redeployForChange } from '../redeploy.ts';
+import { type AwsPorts, portsFromAws } from '../wiring/adapters.ts';
+import { type Settings, settingsFromEnv } from '../wiring/settings.ts';
 
 export const SERVICE_NAME = 'rotation-redeploy';
 export const METRICS_NAMESPACE = 'RotationRedeploy';

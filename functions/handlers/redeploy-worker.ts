@@ -5,15 +5,15 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { redeployQueued } from '../app/redeploy-from-queue.ts';
 import { createAwsClients } from '../aws/clients.ts';
-import { SqsRetryDelay } from '../aws/redeploy-queue.ts';
-import { EcsRedeployer } from '../aws/redeployer.ts';
+import { EcsRedeployer } from '../aws/ecs-redeployer.ts';
+import { SqsRetryDelay } from '../aws/sqs-redeploy-queue.ts';
 import { StateTable } from '../aws/state-table.ts';
-import { settingsFromEnv } from '../config.ts';
 import { ConfigurationError } from '../core/errors.ts';
-import { parseRedeployMessage, retryDelaySeconds } from '../core/redeploy-message.ts';
+import { parseRedeployMessage, retryDelaySeconds } from '../core/queue-message.ts';
 import { failureReason } from '../core/report.ts';
-import { redeployQueued } from '../redeploy-queued.ts';
+import { settingsFromEnv } from '../wiring/settings.ts';
 import { observability } from './change-handler.ts';
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

@@ -18,7 +18,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_SETTINGS, MAX_CONCURRENCY, type SelectionMode } from '../../functions/config.ts';
+import { DEFAULT_SETTINGS, MAX_CONCURRENCY, type SelectionMode } from '../../functions/wiring/settings.ts';
 import { InvalidPropsError } from '../errors.ts';
 import { BundledFunction } from './function-defaults.ts';
 import { RedeployMonitoring } from './redeploy-monitoring.ts';

@@ -13,11 +13,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, describe, expect, it } from 'vitest';
+import { redeployForChange } from '../../functions/app/handle-change.ts';
 import { ClusterInventory, TaggedInventory } from '../../functions/aws/ecs-inventory.ts';
-import { EcsRedeployer } from '../../functions/aws/redeployer.ts';
+import { EcsRedeployer } from '../../functions/aws/ecs-redeployer.ts';
 import { EcsTaskDefinitions } from '../../functions/aws/task-definitions.ts';
 import { parseEvent } from '../../functions/core/change.ts';
-import { redeployForChange } from '../../functions/redeploy.ts';
 import { ACCOUNT, clusterArn, type FakeService, fakeEcs, REGION, serviceArn } from '../support/fake-ecs.ts';
 
 const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prod/db-AbCdEf`;

@@ -1,11 +1,11 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
+import { redeployForChange } from '../../functions/app/handle-change.ts';
 import { RETRY_CONFIG } from '../../functions/aws/clients.ts';
 import { ClusterInventory } from '../../functions/aws/ecs-inventory.ts';
-import { EcsRedeployer } from '../../functions/aws/redeployer.ts';
+import { EcsRedeployer } from '../../functions/aws/ecs-redeployer.ts';
 import { EcsTaskDefinitions } from '../../functions/aws/task-definitions.ts';
 import { parseEvent } from '../../functions/core/change.ts';
-import { redeployForChange } from '../../functions/redeploy.ts';
 import { type EcsAnswer, ecsRequestHandler, TEST_CREDENTIALS } from '../support/ecs-http.ts';
 
 const CLUSTER = 'arn:aws:ecs:us-east-1:123456789012:cluster/main';

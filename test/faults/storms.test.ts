@@ -9,13 +9,13 @@ import { ecsEndpoint } from '../../bench/ecs-endpoint.ts';
 import { SimulatedEcs } from '../../bench/simulated-ecs.ts';
 import { syntheticAccount } from '../../bench/synthetic-account.ts';
 import { installVirtualClock, type VirtualClock } from '../../bench/virtual-clock.ts';
+import { redeployForChange } from '../../functions/app/handle-change.ts';
 import { RETRY_CONFIG } from '../../functions/aws/clients.ts';
 import { ClusterInventory } from '../../functions/aws/ecs-inventory.ts';
 import { ecsLimits, paceEcsClient } from '../../functions/aws/ecs-pacing.ts';
-import { EcsRedeployer } from '../../functions/aws/redeployer.ts';
+import { EcsRedeployer } from '../../functions/aws/ecs-redeployer.ts';
 import { EcsTaskDefinitions } from '../../functions/aws/task-definitions.ts';
 import { parseEvent } from '../../functions/core/change.ts';
-import { redeployForChange } from '../../functions/redeploy.ts';
 
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-AbCdEf';
 const change = parseEvent({

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { settingsFromEnv } from '../../functions/config.ts';
+import { settingsFromEnv } from '../../functions/wiring/settings.ts';
 import { createStubBundleDir, logicalIdOf, removeDir, stubSource, synthesize } from './synth.ts';
 
 let bundleDir: string;

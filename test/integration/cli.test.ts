@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from 'vitest';
+import type { WhoUsesReport } from '../../functions/app/who-uses.ts';
 import type { Report } from '../../functions/core/report.ts';
-import type { WhoUsesReport } from '../../functions/redeploy.ts';
 import {
   type ChangeWriter,
   changeWriter,

@@ -1,12 +1,13 @@
 /** In-memory ports for the use case: an account described as plain data, and a record of what was called. */
-import type { Service } from '../../functions/core/plan.ts';
+
+import type { RedeployPorts } from '../../functions/app/handle-change.ts';
 import type { Inventory, Redeployer, TaskDefinitions } from '../../functions/core/ports.ts';
 import {
   referencesOf,
   type TaskDefinitionReferences,
   type TaskDefinitionShape,
 } from '../../functions/core/reference.ts';
-import type { RedeployPorts } from '../../functions/redeploy.ts';
+import type { Service } from '../../functions/core/service.ts';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';

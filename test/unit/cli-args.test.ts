@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../functions/cli/args.ts';
-import { settingsFromEnv } from '../../functions/config.ts';
 import { ConfigurationError } from '../../functions/core/errors.ts';
+import { settingsFromEnv } from '../../functions/wiring/settings.ts';
 
 describe('parseArgs', () => {
   it.each([

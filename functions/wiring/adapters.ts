@@ -1,15 +1,16 @@
 /** Builds the use case's ports from SDK clients and settings: the one place that picks adapters. */
 
-import { AwsChangeVersions, regionalMetadataClients } from './aws/change-versions.ts';
-import type { AwsClients } from './aws/clients.ts';
-import { ClusterInventory, TaggedInventory } from './aws/ecs-inventory.ts';
-import { PowertoolsOncePerKey } from './aws/once-per-change.ts';
-import { QueueDispatch, SqsRedeployQueue } from './aws/redeploy-queue.ts';
-import { EcsRedeployer } from './aws/redeployer.ts';
-import { StateTable } from './aws/state-table.ts';
-import { EcsTaskDefinitions } from './aws/task-definitions.ts';
-import type { Settings } from './config.ts';
-import type { RedeployPorts } from './redeploy.ts';
+import { QueueDispatch } from '../app/enqueue-redeploys.ts';
+import type { RedeployPorts } from '../app/handle-change.ts';
+import { AwsChangeVersions, regionalMetadataClients } from '../aws/change-versions.ts';
+import type { AwsClients } from '../aws/clients.ts';
+import { ClusterInventory, TaggedInventory } from '../aws/ecs-inventory.ts';
+import { EcsRedeployer } from '../aws/ecs-redeployer.ts';
+import { PowertoolsOncePerKey } from '../aws/once-per-change.ts';
+import { SqsRedeployQueue } from '../aws/sqs-redeploy-queue.ts';
+import { StateTable } from '../aws/state-table.ts';
+import { EcsTaskDefinitions } from '../aws/task-definitions.ts';
+import type { Settings } from './settings.ts';
 
 /** A change is remembered for a day: EventBridge retries a target for up to 24 hours. */
 export const CHANGE_MEMORY_SECONDS = 24 * 3600;

@@ -1,18 +1,7 @@
 /** One decision per service that references the changed item: redeploy it, or skip it and say why. */
 import type { Change } from './change.ts';
 import { type Reference, refersTo, unchangedReason } from './reference.ts';
-
-/** What the tool knows about an ECS service; the inventory adapters fill it from DescribeServices. */
-export interface Service {
-  readonly serviceArn: string;
-  readonly serviceName: string;
-  readonly clusterArn: string;
-  readonly taskDefinitionArn: string;
-  readonly desiredCount: number;
-  /** `ECS` (also when ECS reports none), `CODE_DEPLOY` or `EXTERNAL`. */
-  readonly deploymentController: string;
-  readonly tags: Readonly<Record<string, string>>;
-}
+import type { Service } from './service.ts';
 
 /** Why a service that references the changed item is not redeployed. */
 export type SkipReason =

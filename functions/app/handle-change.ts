@@ -1,44 +1,27 @@
 /**
- * The use case, wiring the ports: change → inventory → plan → act → report. `whoUses` shares the scan.
+ * Handling one change: change → inventory → decisions → act → report, once per change key.
  */
-
-import { isSuffixedSecretId, parseArn } from './core/arn.ts';
-import { createLimiter } from './core/bounded.ts';
-import type { Change, ParsedEvent } from './core/change.ts';
-import { changeKey } from './core/change-key.ts';
-import { type Decision, decide, matchingReferences, type Service } from './core/plan.ts';
+import { isSuffixedSecretId, parseArn } from '../core/arn.ts';
+import { createLimiter } from '../core/bounded.ts';
+import type { Change, ParsedEvent } from '../core/change.ts';
+import { changeKey } from '../core/change-key.ts';
+import { type Decision, decide, matchingReferences } from '../core/decide.ts';
 import type {
   ChangeVersions,
-  Inventory,
   OncePerKey,
   RedeployDispatch,
   Redeployer,
   RedeployMessage,
-  TaskDefinitions,
-} from './core/ports.ts';
-import {
-  type Item,
-  type Reference,
-  refersTo,
-  type TaskDefinitionReferences,
-  taskContextOf,
-} from './core/reference.ts';
+} from '../core/ports.ts';
 import {
   buildReport,
   failureReason,
   outcomeOf,
   type Report,
-  type ReportedReference,
   reportedChange,
-  reportedReferences,
-  type ScanCounts,
   type ServiceOutcome,
-} from './core/report.ts';
-
-export interface ScanPorts {
-  readonly inventory: Inventory;
-  readonly taskDefinitions: TaskDefinitions;
-}
+} from '../core/report.ts';
+import { type ScanPorts, scan } from './scan.ts';
 
 /** How a decided redeploy is carried out: UpdateService now, or one message per service on the durable queue. */
 export type Delivery =
@@ -58,69 +41,6 @@ export interface RedeployPorts extends ScanPorts {
 export interface RunOptions {
   readonly dryRun: boolean;
   readonly concurrency: number;
-}
-
-interface ScanResult {
-  readonly users: { service: Service; references: Reference[] }[];
-  /** Services whose task definition could not be read: they may use the item, so they are never dropped. */
-  readonly unreadable: { service: Service; error: unknown }[];
-  readonly scanned: ScanCounts;
-}
-
-/**
- * Walks the inventory once and keeps the services whose current task definition references what `select`
- * picks. The walk runs ahead of the task definition reads (so both ECS buckets drain at once), and each
- * user goes to `onUser` as soon as it is known, so acting overlaps scanning.
- */
-async function scan(
-  ports: ScanPorts,
-  concurrency: number,
-  select: (references: readonly Reference[], service: Service) => Reference[],
-  onUser: (service: Service, references: Reference[]) => void = () => {},
-): Promise<ScanResult> {
-  const users: ScanResult['users'] = [];
-  const unreadable: ScanResult['unreadable'] = [];
-  const limit = createLimiter(concurrency);
-  // One slot per distinct task definition: services sharing one are decided the moment it is read,
-  // not when their own turn in the queue comes (which would push decisions, and redeploys, to the end).
-  const reading = new Map<string, Promise<TaskDefinitionReferences>>();
-  const read = (arn: string) => {
-    let pending = reading.get(arn);
-    if (pending === undefined) {
-      pending = limit(() => ports.taskDefinitions.referencesOf(arn));
-      reading.set(arn, pending);
-    }
-    return pending;
-  };
-  const reads: Promise<void>[] = [];
-  let services = 0;
-  for await (const service of ports.inventory.services()) {
-    services += 1;
-    reads.push(
-      read(service.taskDefinitionArn).then(
-        ({ references }) => {
-          const matching = select(references, service);
-          if (matching.length === 0) return;
-          users.push({ service, references: matching });
-          onUser(service, matching);
-        },
-        (error: unknown) => {
-          unreadable.push({ service, error });
-        },
-      ),
-    );
-  }
-  await Promise.all(reads);
-  await ports.taskDefinitions.settle?.();
-  return {
-    users,
-    unreadable,
-    scanned: {
-      clusters: ports.inventory.clustersScanned,
-      services,
-      taskDefinitions: reading.size,
-    },
-  };
 }
 
 /** SendMessageBatch's size: queued hand-offs go out as soon as this many are decided. */
@@ -295,60 +215,5 @@ export async function redeployForChange(
       durationMs: now() - started,
     }),
     changeKey: key,
-  };
-}
-
-export interface ServiceUse {
-  readonly serviceArn: string;
-  readonly serviceName: string;
-  readonly clusterArn: string;
-  readonly taskDefinitionArn: string;
-  readonly references: readonly ReportedReference[];
-}
-
-export interface WhoUsesReport {
-  readonly query: string;
-  readonly services: readonly ServiceUse[];
-  /** Services whose task definition could not be read, so whether they use the item is unknown. */
-  readonly unreadable: readonly { readonly serviceArn: string; readonly reason: string }[];
-  readonly scanned: ScanCounts;
-  readonly durationMs: number;
-}
-
-/** Every service whose current task definition references any of `items`, with those references. */
-export async function whoUses(
-  query: string,
-  items: readonly Item[],
-  ports: ScanPorts & { readonly now?: () => number },
-  concurrency: number,
-): Promise<WhoUsesReport> {
-  const now = ports.now ?? Date.now;
-  const started = now();
-  const { users, unreadable, scanned } = await scan(ports, concurrency, (references, service) => {
-    // A bare name (no account) means the secret or parameter of the service's own account, as ECS reads
-    // it: a reference to the same name in another account is another item.
-    const account = taskContextOf(service.taskDefinitionArn)?.account ?? null;
-    const here = items.map((item) =>
-      item.account === null && account !== null ? { ...item, account } : item,
-    );
-    return references.filter((reference) => here.some((item) => refersTo(reference, item)));
-  });
-  return {
-    query,
-    services: users
-      .map(({ service, references }) => ({
-        serviceArn: service.serviceArn,
-        serviceName: service.serviceName,
-        clusterArn: service.clusterArn,
-        taskDefinitionArn: service.taskDefinitionArn,
-        references: reportedReferences(references),
-      }))
-      .sort((a, b) => a.serviceArn.localeCompare(b.serviceArn)),
-    unreadable: unreadable.map(({ service, error }) => ({
-      serviceArn: service.serviceArn,
-      reason: failureReason(error),
-    })),
-    scanned,
-    durationMs: now() - started,
   };
 }

@@ -1,5 +1,5 @@
 /** The one typed configuration object, built once from the environment (handlers) or flags (CLI). */
-import { ConfigurationError } from './core/errors.ts';
+import { ConfigurationError } from '../core/errors.ts';
 
 export type SelectionMode = 'all' | 'tagged';
 

@@ -7,7 +7,8 @@
  * deployment created since the attempt began is that attempt's, and is not made again.
  */
 import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import type { Redeployer, ServiceRef } from '../core/ports.ts';
+import type { Redeployer } from '../core/ports.ts';
+import type { ServiceRef } from '../core/service.ts';
 
 export interface RedeployRetry {
   /** Attempts per service, the first included. @default 10 */

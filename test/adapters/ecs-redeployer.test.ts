@@ -1,6 +1,6 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
-import { classify, EcsRedeployer } from '../../functions/aws/redeployer.ts';
+import { classify, EcsRedeployer } from '../../functions/aws/ecs-redeployer.ts';
 import { type EcsAnswer, ecsRequestHandler, TEST_CREDENTIALS } from '../support/ecs-http.ts';
 
 const SERVICE = {

@@ -1,7 +1,6 @@
 /** The durable hand-off between planning and acting: one SQS message per service and change. */
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { forEachBounded } from '../core/bounded.ts';
-import type { PendingRedeploys, RedeployDispatch, RedeployMessage, RedeployQueue } from '../core/ports.ts';
+import type { RedeployMessage, RedeployQueue } from '../core/ports.ts';
 
 /** SendMessageBatch takes 10 messages; SQS delays a message at most 15 minutes. */
 const SEND_BATCH = 10;
@@ -42,21 +41,6 @@ export class SqsRedeployQueue implements RedeployQueue {
         entries = entries.filter((entry) => failed.has(entry.Id));
       }
     }
-  }
-}
-
-/** Records each service as pending (so later changes coalesce into it), then queues its message. */
-export class QueueDispatch implements RedeployDispatch {
-  constructor(
-    private readonly pending: PendingRedeploys,
-    private readonly queue: RedeployQueue,
-    /** The window in which further changes to a service join its redeploy. */
-    private readonly coalesceSeconds: number,
-  ) {}
-
-  async dispatch(messages: readonly RedeployMessage[]): Promise<void> {
-    await forEachBounded(messages, 10, (message) => this.pending.add(message));
-    await this.queue.send(messages, this.coalesceSeconds);
   }
 }
 

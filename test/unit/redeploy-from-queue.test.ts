@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { redeployQueued, ServiceBusyError } from '../../functions/app/redeploy-from-queue.ts';
 import type { Claim, PendingRedeploys, RedeployMessage } from '../../functions/core/ports.ts';
-import { parseRedeployMessage, retryDelaySeconds } from '../../functions/core/redeploy-message.ts';
-import { redeployQueued, ServiceBusyError } from '../../functions/redeploy-queued.ts';
+import { parseRedeployMessage, retryDelaySeconds } from '../../functions/core/queue-message.ts';
 
 const message: RedeployMessage = {
   service: {

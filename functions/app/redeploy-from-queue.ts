@@ -3,7 +3,7 @@
  * A repeated or redriven message finds its change done and does nothing; a change that arrived within the
  * coalescing window rides along with the first message's redeploy.
  */
-import type { PendingRedeploys, Redeployer, RedeployMessage } from './core/ports.ts';
+import type { PendingRedeploys, Redeployer, RedeployMessage } from '../core/ports.ts';
 
 export class ServiceBusyError extends Error {
   constructor(serviceArn: string) {
