@@ -17,6 +17,7 @@ import {
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { SkipReason } from '../functions/core/plan.ts';
 
 export type ClusterRole = 'payments' | 'storefront' | 'reporting';
 export const CLUSTER_ROLES: readonly ClusterRole[] = ['payments', 'storefront', 'reporting'];
@@ -64,14 +65,8 @@ export interface References {
   readonly parameterArn: string;
 }
 
-/** What should happen to a service by the end of the demo: the skip reasons are the reports' own words. */
-export type Expected =
-  | 'redeployed'
-  | 'opted-out'
-  | 'deployment-controller'
-  | 'scaled-to-zero'
-  | 'pinned-version'
-  | 'not a user';
+/** What should happen to a service by the end of the demo: the skip reasons are the reports' own. */
+export type Expected = 'redeployed' | SkipReason | 'not a user';
 
 export interface DemoService {
   readonly name: string;
