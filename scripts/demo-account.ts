@@ -17,7 +17,7 @@ import {
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { SkipReason } from '../functions/core/plan.ts';
+import type { SkipReason } from '../functions/core/decide.ts';
 
 export type ClusterRole = 'payments' | 'storefront' | 'reporting';
 export const CLUSTER_ROLES: readonly ClusterRole[] = ['payments', 'storefront', 'reporting'];

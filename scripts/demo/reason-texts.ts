@@ -3,7 +3,7 @@
  * reports carry: a new reason fails to type-check here until it has its words.
  */
 import type { IgnoreReason } from '../../functions/core/change.ts';
-import type { SkipReason } from '../../functions/core/plan.ts';
+import type { SkipReason } from '../../functions/core/decide.ts';
 
 export const SKIP_EXPLAINED: Readonly<Record<SkipReason, string>> = {
   'opted-out': 'tagged rotation-redeploy=off',

@@ -3,7 +3,7 @@
  * its seed says should happen. `npm start` prints it; `--verdict FILE` writes it as JSON for the test.
  */
 import type { IgnoreReason } from '../../functions/core/change.ts';
-import type { SkipReason } from '../../functions/core/plan.ts';
+import type { SkipReason } from '../../functions/core/decide.ts';
 import type { Action } from '../../functions/core/report.ts';
 import type { Expected, SeededService } from '../demo-account.ts';
 import { SKIP_EXPLAINED } from './reason-texts.ts';
