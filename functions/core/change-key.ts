@@ -1,12 +1,22 @@
 /**
  * What a change is, as a key: the item and the version its moved label now points to. Every event of one
  * rotation (Secret Label Updated, UpdateSecretVersionStage, RotationSucceeded) gives the same key, so the
- * work is done once per new value however many times and in whatever order it is announced.
+ * work is done once per new value however many times and in whatever order it is announced. The audit keys
+ * a stale value the same way, so a redeploy the event path already queued is not queued twice.
  */
 import type { Change } from './change.ts';
 
 /** `arn|label|version` for Secrets Manager; `arn|version` for SSM. */
+export function itemChangeKey(
+  kind: Change['kind'],
+  arn: string,
+  label: string | null,
+  version: string,
+): string {
+  return kind === 'ssm' ? `${arn}|${version}` : `${arn}|${label ?? '-'}|${version}`;
+}
+
+/** The key of an event's change; `fallback` (the event) stands in for a version that could not be read. */
 export function changeKey(change: Change, version: string | null, fallback: string): string {
-  const at = version ?? `event:${fallback}`;
-  return change.kind === 'ssm' ? `${change.arn}|${at}` : `${change.arn}|${change.label ?? '-'}|${at}`;
+  return itemChangeKey(change.kind, change.arn, change.label, version ?? `event:${fallback}`);
 }
