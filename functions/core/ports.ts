@@ -3,6 +3,7 @@ import type { Change } from './change.ts';
 import type { TaskDefinitionReferences } from './reference.ts';
 import type { Report } from './report.ts';
 import type { Service, ServiceRef } from './service.ts';
+import type { ItemQuery, MetadataAnswer, MoveRecord } from './staleness.ts';
 
 export interface Inventory {
   /** Every ACTIVE service to consider, each with tags, deployment controller and current task definition. */
@@ -74,4 +75,17 @@ export interface PendingRedeploys {
   complete(service: ServiceRef, owner: string, changeKeys: readonly string[]): Promise<void>;
   /** Frees the service without marking anything done, so a retry carries the same changes. */
   release(service: ServiceRef, owner: string): Promise<void>;
+}
+
+/** When referenced items' values became current, from metadata only (never a value). */
+export interface ItemMetadataReader {
+  /** One answer per query, keyed by `queryKey`: the metadata, or why it could not be read. */
+  read(queries: readonly ItemQuery[]): Promise<Map<string, MetadataAnswer>>;
+}
+
+/** Label moves and parameter writes seen in events, kept so the audit can prefer them to metadata bounds. */
+export interface MoveTimes {
+  record(move: MoveRecord): Promise<void>;
+  /** The records kept under these keys (`moveKey`); a key never recorded is absent. */
+  getMany(keys: readonly string[]): Promise<Map<string, MoveRecord>>;
 }
