@@ -10,8 +10,8 @@ import {
   paginateGetResources,
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
+import { OPT_TAG_KEY } from '../contract.ts';
 import { parseArn } from '../core/arn.ts';
-import { OPT_TAG_KEY } from '../core/decide.ts';
 import type { Inventory } from '../core/ports.ts';
 import type { Service } from '../core/service.ts';
 
@@ -49,7 +49,19 @@ function toService(described: EcsService, clusterArn: string): Service | null {
     desiredCount: described.desiredCount ?? 0,
     deploymentController: described.deploymentController?.type ?? 'ECS',
     tags,
+    deployedAt: newestCreation(described),
   };
+}
+
+/**
+ * When the newest deployment was created: ECS-controlled services have deployments, CODE_DEPLOY and
+ * EXTERNAL ones task sets. A new deployment starts tasks that read their secrets anew.
+ */
+function newestCreation(described: EcsService): number | null {
+  const times = [...(described.deployments ?? []), ...(described.taskSets ?? [])].flatMap((entry) =>
+    entry.createdAt === undefined ? [] : [entry.createdAt.getTime()],
+  );
+  return times.length === 0 ? null : Math.max(...times);
 }
 
 /** Describes the services of one cluster, 10 a call, the calls of one list page in parallel. */

@@ -1,18 +1,10 @@
 /** One decision per service that references the changed item: redeploy it, or skip it and say why. */
 import type { Change } from './change.ts';
 import { type Reference, refersTo, unchangedReason } from './reference.ts';
-import type { Service } from './service.ts';
+import { type Service, type ServiceSkipReason, serviceSkipReason } from './service.ts';
 
 /** Why a service that references the changed item is not redeployed. */
-export type SkipReason =
-  | 'opted-out'
-  | 'deployment-controller'
-  | 'scaled-to-zero'
-  | 'pinned-version'
-  | 'stage-not-moved';
-
-/** The service tag that opts a service in (selection mode `tagged`) or out (`off`). */
-export const OPT_TAG_KEY = 'rotation-redeploy';
+export type SkipReason = ServiceSkipReason | 'pinned-version' | 'stage-not-moved';
 
 export type Decision =
   | { readonly service: Service; readonly references: readonly Reference[]; readonly action: 'redeploy' }
@@ -34,9 +26,8 @@ export function matchingReferences(change: Change, references: readonly Referenc
  */
 export function decide(change: Change, service: Service, references: readonly Reference[]): Decision {
   const skip = (reason: SkipReason): Decision => ({ service, references, action: 'skip', reason });
-  if (service.tags[OPT_TAG_KEY]?.toLowerCase() === 'off') return skip('opted-out');
-  if (service.deploymentController !== 'ECS') return skip('deployment-controller');
-  if (service.desiredCount === 0) return skip('scaled-to-zero');
+  const serviceReason = serviceSkipReason(service);
+  if (serviceReason !== null) return skip(serviceReason);
   const reasons = references.map((reference) => unchangedReason(reference, change));
   if (reasons.includes(null)) return { service, references, action: 'redeploy' };
   return skip(reasons.every((reason) => reason === 'pinned-version') ? 'pinned-version' : 'stage-not-moved');

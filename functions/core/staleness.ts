@@ -6,10 +6,10 @@
  * label points to stands in for it: a lower bound, as no label can point to a version before it exists.
  */
 
-import { OPT_TAG_KEY } from '../contract.ts';
 import { normaliseParameterName, parameterArn, splitSecretId } from './arn.ts';
 import { itemChangeKey } from './change-key.ts';
 import type { Reference } from './reference.ts';
+import { type Service, type ServiceSkipReason, serviceSkipReason } from './service.ts';
 
 /** What to ask to learn when an item's values became current: one per distinct secret id or parameter. */
 export type ItemQuery =
@@ -239,17 +239,6 @@ function parameterAge(
   return { state: 'unknown', reason: 'error' in answer ? answer.error : `${arn} is not a parameter` };
 }
 
-/** Why a stale service is left alone: the skip rules of a change that concern the service itself. */
-export type AuditSkipReason = 'opted-out' | 'deployment-controller' | 'scaled-to-zero';
-
-/** The skip rules that concern the service itself, in the order a change checks them: intent, then what ECS can do. */
-export function serviceSkipReason(service: AuditedService): AuditSkipReason | null {
-  if (service.tags[OPT_TAG_KEY]?.toLowerCase() === 'off') return 'opted-out';
-  if (service.deploymentController !== 'ECS') return 'deployment-controller';
-  if (service.desiredCount === 0) return 'scaled-to-zero';
-  return null;
-}
-
 /** One value a service's tasks may still hold an older version of. */
 export interface StaleValue {
   readonly item: StaleItem;
@@ -264,20 +253,14 @@ export interface StaleValue {
 }
 
 /** The part of a service the audit judges. */
-export interface AuditedService {
-  readonly desiredCount: number;
-  readonly deploymentController: string;
-  readonly tags: Readonly<Record<string, string>>;
-  /** When its newest deployment was created, epoch milliseconds; null when ECS reported none. */
-  readonly deployedAt: number | null;
-}
+export type AuditedService = Pick<Service, 'desiredCount' | 'deploymentController' | 'tags' | 'deployedAt'>;
 
 export type AuditVerdict =
   | { readonly verdict: 'fresh' }
   | {
       readonly verdict: 'stale';
       /** Null: redeploy it; otherwise why it is left alone. */
-      readonly skip: AuditSkipReason | null;
+      readonly skip: ServiceSkipReason | null;
       readonly stale: readonly StaleValue[];
       readonly references: readonly Reference[];
     }

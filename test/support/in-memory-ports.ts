@@ -27,6 +27,7 @@ export function service(name: string, taskDefinition: string, overrides: Partial
     desiredCount: 2,
     deploymentController: 'ECS',
     tags: {},
+    deployedAt: null,
     ...overrides,
   };
 }
