@@ -140,7 +140,8 @@ function parseValueFrom(valueFrom: string, field: ReferenceField, context: TaskC
     if (field === 'repositoryCredentials') {
       return { problem: 'repository credentials must be a Secrets Manager secret' };
     }
-    return ssmReference(arn, normaliseParameterName(arn.resource.slice('parameter'.length)));
+    const name = normaliseParameterName(arn.resource.slice('parameter'.length));
+    return secretThroughParameterStore(arn, name) ?? ssmReference(arn, name);
   }
   if (arn !== null || valueFrom.startsWith('arn:')) {
     return { problem: 'only Secrets Manager and SSM Parameter Store ARNs can be referenced' };
@@ -162,7 +163,37 @@ function parseValueFrom(valueFrom: string, field: ReferenceField, context: TaskC
       problem: 'ECS reads the latest parameter version: name:version and name:label selectors are refused',
     };
   }
-  return ssmReference(context, normaliseParameterName(valueFrom));
+  const name = normaliseParameterName(valueFrom);
+  return secretThroughParameterStore(context, name) ?? ssmReference(context, name);
+}
+
+/**
+ * Parameter Store's reserved path for Secrets Manager: `/aws/reference/secretsmanager/NAME` (or its SSM ARN) reads
+ * secret NAME's `AWSCURRENT` value through Parameter Store. ECS passes the name to SSM GetParameters as written,
+ * so such a reference changes when the secret's AWSCURRENT moves, and never with a Parameter Store event.
+ */
+export const SECRETS_MANAGER_REFERENCE_PATH = 'aws/reference/secretsmanager/';
+
+/** The secret a normalised parameter name reads through the reserved path; null for an ordinary parameter. */
+function secretThroughParameterStore(where: TaskContext, name: string): Parsed | null {
+  if (!name.startsWith(SECRETS_MANAGER_REFERENCE_PATH)) return null;
+  const id = name.slice(SECRETS_MANAGER_REFERENCE_PATH.length);
+  if (id === '') return { problem: `/${SECRETS_MANAGER_REFERENCE_PATH} must be followed by a secret name` };
+  if (id.includes(':')) {
+    return {
+      problem: 'ECS reads the latest parameter version: name:version and name:label selectors are refused',
+    };
+  }
+  return {
+    kind: 'secretsmanager',
+    partition: where.partition,
+    region: where.region,
+    account: where.account,
+    id,
+    jsonKey: null,
+    versionStage: null,
+    versionId: null,
+  };
 }
 
 function ssmReference(where: TaskContext, name: string): Parsed {
@@ -267,11 +298,14 @@ export function itemsNamedBy(query: string, where: { partition: string; region: 
   if (arn?.service === 'ssm') {
     if (!arn.resource.startsWith('parameter/')) return [];
     const name = normaliseParameterName(arn.resource.slice('parameter'.length));
-    return name === ''
-      ? []
-      : [{ kind: 'ssm', partition: arn.partition, region: arn.region, account: arn.account, name }];
+    const named = { partition: arn.partition, region: arn.region, account: arn.account };
+    if (name.startsWith(SECRETS_MANAGER_REFERENCE_PATH)) return secretQueriedThroughPath(name, named);
+    return name === '' ? [] : [{ kind: 'ssm', ...named, name }];
   }
   if (arn !== null || query === '' || query.startsWith('arn:')) return [];
+  if (normaliseParameterName(query).startsWith(SECRETS_MANAGER_REFERENCE_PATH)) {
+    return secretQueriedThroughPath(normaliseParameterName(query), { ...where, account: null });
+  }
   // A bare name can be a secret or a parameter; the account is whichever the scan covers.
   return [
     {
@@ -290,4 +324,14 @@ export function itemsNamedBy(query: string, where: { partition: string; region: 
       name: normaliseParameterName(query),
     },
   ];
+}
+
+/** A query for `/aws/reference/secretsmanager/NAME` asks for secret NAME: no parameter of that name exists. */
+function secretQueriedThroughPath(
+  name: string,
+  where: { partition: string; region: string; account: string | null },
+): Item[] {
+  const id = name.slice(SECRETS_MANAGER_REFERENCE_PATH.length);
+  if (id === '' || id.includes(':')) return [];
+  return [{ kind: 'secretsmanager', ...where, ...splitSecretId(id) }];
 }

@@ -130,6 +130,32 @@ describe('referencesOf', () => {
     },
   );
 
+  it.each([
+    // valueFrom, region, account, id
+    ['/aws/reference/secretsmanager/prod/db', 'us-east-1', '123456789012', 'prod/db'],
+    ['aws/reference/secretsmanager/prod/db', 'us-east-1', '123456789012', 'prod/db'],
+    [`${SSM}/aws/reference/secretsmanager/prod/db`, 'us-east-1', '123456789012', 'prod/db'],
+    [
+      'arn:aws:ssm:eu-west-1:210987654321:parameter/aws/reference/secretsmanager/shared-XyZ123',
+      'eu-west-1',
+      '210987654321',
+      'shared-XyZ123',
+    ],
+  ])(
+    'reads %s as the secret it names through Parameter Store, following AWSCURRENT',
+    (valueFrom, region, account, id) => {
+      expect(onlyReference(valueFrom)).toMatchObject({
+        kind: 'secretsmanager',
+        region,
+        account,
+        id,
+        jsonKey: null,
+        versionStage: null,
+        versionId: null,
+      });
+    },
+  );
+
   it('reads a bare name in repositoryCredentials as a Secrets Manager secret of the task Region', () => {
     expect(onlyReference('registry-login', 'repositoryCredentials')).toMatchObject({
       kind: 'secretsmanager',
@@ -176,6 +202,8 @@ describe('referencesOf', () => {
     ['prod-db:3', 'selectors are refused'],
     ['arn:aws:s3:::bucket/key', 'only Secrets Manager and SSM'],
     ['arn:aws:ssm:us-east-1:123456789012:document/x', 'must name a parameter'],
+    ['/aws/reference/secretsmanager/', 'must be followed by a secret name'],
+    [`${SSM}/aws/reference/secretsmanager/prod/db:AWSPREVIOUS`, 'selectors are refused'],
   ])('sets aside %s as malformed (%s)', (valueFrom, problem) => {
     const { references, malformed } = referencesOf({
       taskDefinitionArn: TASK,
@@ -227,6 +255,18 @@ describe('refersTo', () => {
     [`${SM}:prod/db-AbCdEf`, parameter('prod/db'), false],
     // any account: a CLI query by bare name
     ['/prod/api/url', parameter('prod/api/url', { account: null }), true],
+    // Parameter Store's path to Secrets Manager names the secret, never a parameter
+    ['/aws/reference/secretsmanager/prod/db', secret('prod/db', 'AbCdEf'), true],
+    [`${SSM}/aws/reference/secretsmanager/prod/db`, secret('prod/db', 'AbCdEf'), true],
+    ['/aws/reference/secretsmanager/prod/db-AbCdEf', secret('prod/db', 'AbCdEf'), true],
+    ['/aws/reference/secretsmanager/prod/db', secret('prod/db-admin', 'XyZ123'), false],
+    ['/aws/reference/secretsmanager/prod/db', secret('prod/db', 'AbCdEf', { region: 'eu-west-1' }), false],
+    [
+      'arn:aws:ssm:us-east-1:999999999999:parameter/aws/reference/secretsmanager/prod/db',
+      secret('prod/db', 'AbCdEf'),
+      false,
+    ],
+    ['/aws/reference/secretsmanager/prod/db', parameter('aws/reference/secretsmanager/prod/db'), false],
   ])('%s refers to %o: %s', (valueFrom, item, expected) => {
     expect(refersTo(onlyReference(valueFrom), item)).toBe(expected);
   });
@@ -260,6 +300,12 @@ describe('unchangedReason', () => {
     expect(unchangedReason(onlyReference(valueFrom), moved(...labels))).toBe(expected);
   });
 
+  it('redeploys a Parameter Store reference to a secret when AWSCURRENT moves, and only then', () => {
+    const reference = onlyReference('/aws/reference/secretsmanager/prod/db');
+    expect(unchangedReason(reference, moved('AWSCURRENT'))).toBeNull();
+    expect(unchangedReason(reference, moved('BLUE'))).toBe('stage-not-moved');
+  });
+
   it('treats every reference to a changed parameter as changed', () => {
     expect(unchangedReason(onlyReference('/prod/api/url'), { kind: 'ssm', movedLabels: [] })).toBeNull();
   });
@@ -281,6 +327,15 @@ describe('itemsNamedBy', () => {
         { kind: 'ssm', name: 'prod/api/url', account: null },
       ],
     ],
+    [
+      '/aws/reference/secretsmanager/prod/db',
+      [{ kind: 'secretsmanager', name: 'prod/db', suffix: null, account: null }],
+    ],
+    [
+      `${SSM}/aws/reference/secretsmanager/prod/db-AbCdEf`,
+      [{ kind: 'secretsmanager', name: 'prod/db', suffix: 'AbCdEf', account: '123456789012' }],
+    ],
+    ['/aws/reference/secretsmanager/', []],
     ['arn:aws:s3:::bucket', []],
     ['arn:nonsense', []],
     ['', []],
