@@ -21,3 +21,11 @@ export class InvalidQueryError extends Error {
     this.name = 'InvalidQueryError';
   }
 }
+
+/** A service CodeDeploy cannot be asked to deploy as it is (no load balancer container and port to name). */
+export class AppSpecError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AppSpecError';
+  }
+}
