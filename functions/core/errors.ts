@@ -29,3 +29,29 @@ export class AppSpecError extends Error {
     this.name = 'AppSpecError';
   }
 }
+
+/**
+ * CodeDeploy runs one deployment per deployment group at a time, and the service's group has one running. Not a
+ * failure: the redeploy waits and is tried again once that deployment has ended.
+ */
+export class DeploymentGroupBusyError extends Error {
+  constructor(
+    readonly deploymentGroup: string,
+    readonly activeDeploymentIds: readonly string[],
+    options?: ErrorOptions,
+  ) {
+    super(
+      `CodeDeploy deployment group ${deploymentGroup} is running ${activeDeploymentIds.length === 0 ? 'a deployment' : activeDeploymentIds.join(', ')}; the redeploy waits for it to end`,
+      options,
+    );
+    this.name = 'DeploymentGroupBusyError';
+  }
+}
+
+/** The service is gone or draining by the time it is to be deployed: there is nothing to deploy. */
+export class ServiceNotActiveError extends Error {
+  constructor(serviceArn: string, status: string, options?: ErrorOptions) {
+    super(`${serviceArn} is ${status}, so no new deployment can be started`, options);
+    this.name = 'ServiceNotActiveError';
+  }
+}

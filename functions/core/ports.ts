@@ -1,5 +1,6 @@
 /** The ports the use case talks through; each has one AWS adapter in aws/ and an in-memory one in tests. */
 import type { Change } from './change.ts';
+import type { DeploymentGroupRef } from './deployment-groups.ts';
 import type { TaskDefinitionReferences } from './reference.ts';
 import type { Report } from './report.ts';
 import type { Service, ServiceRef } from './service.ts';
@@ -22,6 +23,15 @@ export interface TaskDefinitions {
 export interface Redeployer {
   /** Forces a new deployment of the service's current task definition; returns the new PRIMARY deployment. */
   redeploy(service: ServiceRef): Promise<{ readonly deploymentId: string | null }>;
+}
+
+/** Which CodeDeploy deployment group deploys a service (services on the CODE_DEPLOY deployment controller). */
+export interface DeploymentGroups {
+  /** The group whose `ecsServices` list the service, or null when no group does. */
+  groupOf(service: {
+    readonly clusterName: string;
+    readonly serviceName: string;
+  }): Promise<DeploymentGroupRef | null>;
 }
 
 /** Hands redeploys to the durable queue instead of calling UpdateService in the planning function. */
