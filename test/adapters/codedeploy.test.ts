@@ -212,15 +212,13 @@ describe('CodeDeployRedeployer', () => {
       .on(ListDeploymentsCommand)
       .resolvesOnce({ deployments: [] })
       .resolves({ deployments: ['d-OURS'] });
-    codedeploy
-      .on(CreateDeploymentCommand)
-      .rejects(
-        Object.assign(new Error('internal'), {
-          name: 'InternalFailure',
-          $fault: 'server',
-          $metadata: { httpStatusCode: 500 },
-        }),
-      );
+    codedeploy.on(CreateDeploymentCommand).rejects(
+      Object.assign(new Error('internal'), {
+        name: 'InternalFailure',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    );
     codedeploy.on(GetDeploymentCommand).resolves({
       deploymentInfo: {
         deploymentId: 'd-OURS',
@@ -277,14 +275,12 @@ describe('CodeDeployRedeployer', () => {
 
     codedeploy.reset();
     codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
-    codedeploy
-      .on(CreateDeploymentCommand)
-      .rejects(
-        Object.assign(new Error('no such group'), {
-          name: 'DeploymentGroupDoesNotExistException',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    codedeploy.on(CreateDeploymentCommand).rejects(
+      Object.assign(new Error('no such group'), {
+        name: 'DeploymentGroupDoesNotExistException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     await expect(redeployer().redeploy(SERVICE, GROUP)).rejects.toThrow('no such group');
     expect(codedeploy).toHaveReceivedCommandTimes(CreateDeploymentCommand, 1);
   });
