@@ -32,7 +32,15 @@ export interface RecordingProxy {
   clear(): void;
   /** Answers every call `matches` picks with `fault` instead of forwarding it. */
   failWhen(matches: (call: RecordedCall) => boolean, fault: InjectedFault): void;
-  /** Forgets every fault. */
+  /**
+   * Rewrites the JSON answer of every forwarded call `matches` picks: a stand-in for what the emulator does not
+   * keep (ECS's `deploymentConfiguration.strategy`, for one).
+   */
+  rewriteWhen(
+    matches: (call: RecordedCall) => boolean,
+    rewrite: (answer: Record<string, unknown>) => unknown,
+  ): void;
+  /** Forgets every fault and every rewrite. */
   heal(): void;
   stop(): Promise<void>;
 }
@@ -47,6 +55,10 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   const upstream = new URL(target);
   const calls: RecordedCall[] = [];
   let faults: { matches: (call: RecordedCall) => boolean; fault: InjectedFault }[] = [];
+  let rewrites: {
+    matches: (call: RecordedCall) => boolean;
+    rewrite: (answer: Record<string, unknown>) => unknown;
+  }[] = [];
 
   const server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
@@ -54,6 +66,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     incoming.on('end', () => {
       const body = Buffer.concat(chunks);
       const targetHeader = incoming.headers['x-amz-target'];
+      let rewrite: ((answer: Record<string, unknown>) => unknown) | undefined;
       if (typeof targetHeader === 'string') {
         const dot = targetHeader.lastIndexOf('.');
         let input: Record<string, unknown> = {};
@@ -64,6 +77,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         }
         const call = { service: targetHeader.slice(0, dot), action: targetHeader.slice(dot + 1), input };
         calls.push(call);
+        rewrite = rewrites.find((candidate) => candidate.matches(call))?.rewrite;
         const fault = faults.find((candidate) => candidate.matches(call))?.fault;
         if (fault !== undefined) {
           const payload = JSON.stringify({ __type: fault.type, message: fault.message });
@@ -86,8 +100,22 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
           headers: forwardedHeaders(incoming.headers, upstream.host),
         },
         (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
+          const status = answer.statusCode ?? 502;
+          if (rewrite === undefined || status !== 200) {
+            outgoing.writeHead(status, answer.headers);
+            answer.pipe(outgoing);
+            return;
+          }
+          const parts: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => parts.push(chunk));
+          answer.on('end', () => {
+            const payload = JSON.stringify(rewrite(JSON.parse(Buffer.concat(parts).toString('utf8'))));
+            // The checksum would no longer match the rewritten body.
+            const { 'x-amz-crc32': _checksum, ...kept } = answer.headers;
+            const headers = { ...kept, 'content-length': String(Buffer.byteLength(payload)) };
+            outgoing.writeHead(status, headers);
+            outgoing.end(payload);
+          });
         },
       );
       forwarded.on('error', (error) => {
@@ -115,8 +143,12 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     failWhen: (matches, fault) => {
       faults.push({ matches, fault });
     },
+    rewriteWhen: (matches, rewrite) => {
+      rewrites.push({ matches, rewrite });
+    },
     heal: () => {
       faults = [];
+      rewrites = [];
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
