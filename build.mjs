@@ -39,6 +39,8 @@ export async function bundleAll(outRoot = path.join(root, 'dist')) {
       // ESM builds of the AWS SDK tree-shake better than their CommonJS twins.
       mainFields: ['module', 'main'],
       minify: true,
+      // Error classes take their `name` from the class (functions/core/errors.ts): keep it through minifying.
+      keepNames: true,
       sourcemap: true,
       sourcesContent: false,
       // The Lambda runtime's own SDK copy is not pinned: bundle ours so tests and AWS run the same code.

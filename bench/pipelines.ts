@@ -3,7 +3,7 @@
  * `run` per event; a second `run` on the same pipeline is a warm invocation with whatever it kept.
  */
 import { ECSClient, type ECSClientConfig } from '@aws-sdk/client-ecs';
-import { type RedeployPorts, redeployForChange } from '../functions/app/handle-change.ts';
+import { type HandleChangePorts, redeployForChange } from '../functions/app/handle-change.ts';
 import { RETRY_CONFIG } from '../functions/aws/clients.ts';
 import { ClusterInventory } from '../functions/aws/ecs-inventory.ts';
 import { DEFAULT_UPDATE_RATE, ecsLimits, paceEcsClient } from '../functions/aws/ecs-pacing.ts';
@@ -46,7 +46,7 @@ export function ourPipeline(
   // As createAwsClients: UpdateService on a one-attempt client, retried by the redeployer itself.
   const ecsUpdates = new ECSClient({ ...config, maxAttempts: 1 });
   paceEcsClient(ecsUpdates, limits);
-  const ports: RedeployPorts = {
+  const ports: HandleChangePorts = {
     inventory: new ClusterInventory(ecs),
     taskDefinitions: new EcsTaskDefinitions(ecs),
     delivery: { kind: 'direct', redeployer: new EcsRedeployer(ecsUpdates) },

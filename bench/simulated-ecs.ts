@@ -1,7 +1,8 @@
 /**
  * A simulated ECS API serving a synthetic account through the real SDK client stack (as its request
- * handler): AWS's documented token buckets per action, page sizes and a fixed latency per call
- * (aws-facts.md section 3). It counts every call by action, throttled ones apart.
+ * handler): AWS's documented token buckets per action (those of functions/aws/ecs-pacing.ts), its page sizes
+ * (ListServices 10 a page unless asked for up to 100, DescribeServices 10 services a call) and a fixed latency
+ * per call. It counts every call by action, throttled ones apart.
  */
 import type { BucketLimit } from '../functions/core/token-bucket.ts';
 import { type EcsAnswer, ecsEndpoint } from './ecs-endpoint.ts';

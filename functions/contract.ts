@@ -46,6 +46,12 @@ export const LOG_MESSAGES = {
   eventRefused: 'event refused',
   /** A run that failed as a whole and will be retried. */
   runFailed: 'run failed, to be retried',
+  /** A tagged service in the short ARN format, whose cluster cannot be told (warning). */
+  serviceUnplaceable: 'tagged service in the short ARN format is skipped: its cluster cannot be told',
+  /** The state table could not be read or written; ECS was asked instead (warning). */
+  stateTableUnavailable: 'state table unavailable, task definitions read from ECS',
+  /** The worker could not hide a failed message for its back-off; SQS retries it sooner (warning). */
+  retryNotDelayed: 'could not delay the retry',
 } as const;
 export type LogMessage = (typeof LOG_MESSAGES)[keyof typeof LOG_MESSAGES];
 

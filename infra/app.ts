@@ -5,8 +5,8 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { RotationRedeployError } from '../functions/core/errors.ts';
 import { optionsFromContext } from './context.ts';
-import { InvalidContextError, InvalidPropsError, MissingBundleError } from './errors.ts';
 import { RotationRedeployStack } from './rotation-redeploy-stack.ts';
 
 const app = new App();
@@ -18,15 +18,8 @@ try {
     new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
   );
 } catch (error) {
-  if (
-    !(
-      error instanceof InvalidContextError ||
-      error instanceof MissingBundleError ||
-      error instanceof InvalidPropsError
-    )
-  ) {
-    throw error;
-  }
+  // The app's own errors (bad context or props, missing bundles) say what to fix: one line, no stack.
+  if (!(error instanceof RotationRedeployError)) throw error;
   console.error(`${error.name}: ${error.message}`);
   process.exitCode = 1;
 }

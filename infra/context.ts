@@ -4,7 +4,8 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { MAX_CONCURRENCY, type SelectionMode } from '../functions/wiring/settings.ts';
+import type { SelectionMode } from '../functions/contract.ts';
+import { MAX_CONCURRENCY } from '../functions/wiring/settings.ts';
 import { InvalidContextError } from './errors.ts';
 
 export interface AppOptions {

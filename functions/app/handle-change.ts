@@ -1,41 +1,36 @@
 /**
  * Handling one change: change → inventory → decisions → act → report, once per change key.
  */
-import { isSuffixedSecretId, parseArn } from '../core/arn.ts';
+import { secretIdOf, splitSecretId } from '../core/arn.ts';
 import { createLimiter } from '../core/bounded.ts';
 import type { Change, ParsedEvent } from '../core/change.ts';
 import { changeKey } from '../core/change-key.ts';
 import { type Decision, decide, matchingReferences } from '../core/decide.ts';
-import type {
-  ChangeVersions,
-  OncePerKey,
-  RedeployDispatch,
-  Redeployer,
-  RedeployMessage,
-} from '../core/ports.ts';
+import type { ChangeVersions, Invocation, OncePerKey, Redeployer } from '../core/ports.ts';
 import {
   buildReport,
   failureReason,
   outcomeOf,
   type Report,
+  type ReportedChange,
   reportedChange,
   type ServiceOutcome,
 } from '../core/report.ts';
+import { SQS_BATCH_MAX } from '../wiring/limits.ts';
+import { type EnqueuePorts, enqueueRedeploys } from './enqueue-redeploys.ts';
 import { type ScanPorts, scan } from './scan.ts';
 
 /** How a decided redeploy is carried out: UpdateService now, or one message per service on the durable queue. */
 export type Delivery =
   | { readonly kind: 'direct'; readonly redeployer: Redeployer }
-  | { readonly kind: 'queued'; readonly dispatch: RedeployDispatch };
+  | ({ readonly kind: 'queued'; readonly coalesceSeconds: number } & EnqueuePorts);
 
-export interface RedeployPorts extends ScanPorts {
+export interface HandleChangePorts extends ScanPorts {
   readonly delivery: Delivery;
   /** Reads the version a moved label points to now, so every announcement of one value shares a key. */
   readonly changeVersions?: ChangeVersions | undefined;
   /** Makes the work once per change key (a duplicate answers `ignored: already-handled`). */
   readonly once?: OncePerKey | undefined;
-  /** Injectable for tests; milliseconds. */
-  readonly now?: (() => number) | undefined;
 }
 
 export interface RunOptions {
@@ -43,18 +38,11 @@ export interface RunOptions {
   readonly concurrency: number;
 }
 
-/** SendMessageBatch's size: queued hand-offs go out as soon as this many are decided. */
-const HAND_OFF_BATCH = 10;
-
 /**
  * Carries out decisions as they arrive: skips and dry runs are recorded, redeploys start at once (direct)
  * or are handed to the queue in batches (queued). `finish` waits for everything and returns the outcomes.
  */
-function actor(
-  delivery: Delivery,
-  options: RunOptions,
-  keyed: { key: string; change: RedeployMessage['change'] },
-) {
+function actor(delivery: Delivery, options: RunOptions, keyed: { key: string; change: ReportedChange }) {
   const outcomes: ServiceOutcome[] = [];
   const inFlight: Promise<void>[] = [];
   const limit = createLimiter(options.concurrency);
@@ -64,22 +52,19 @@ function actor(
     if (delivery.kind !== 'queued' || decisions.length === 0) return;
     // All or nothing: a failed hand-off fails the run, and the retried run hands off again (the worker
     // redeploys each service once per change key, so a second hand-off costs nothing).
-    const sent = delivery.dispatch
-      .dispatch(
-        decisions.map(({ service }) => ({
-          service: {
-            serviceArn: service.serviceArn,
-            serviceName: service.serviceName,
-            clusterArn: service.clusterArn,
-          },
-          changeKey: keyed.key,
-          change: keyed.change,
-        })),
-      )
-      .then(() => {
-        for (const { service, references } of decisions)
-          outcomes.push(outcomeOf(service, references, 'queued'));
-      });
+    const messages = decisions.map(({ service }) => ({
+      service: {
+        serviceArn: service.serviceArn,
+        serviceName: service.serviceName,
+        clusterArn: service.clusterArn,
+      },
+      changeKey: keyed.key,
+      change: keyed.change,
+    }));
+    const sent = enqueueRedeploys(messages, delivery, delivery.coalesceSeconds).then(() => {
+      for (const { service, references } of decisions)
+        outcomes.push(outcomeOf(service, references, 'queued'));
+    });
     // Observed here so an early failure is not reported as unhandled before `finish` awaits it.
     sent.catch(() => {});
     inFlight.push(sent);
@@ -94,7 +79,8 @@ function actor(
         outcomes.push(outcomeOf(service, references, 'would-redeploy'));
       } else if (delivery.kind === 'queued') {
         batch.push(decision);
-        if (batch.length >= HAND_OFF_BATCH) {
+        // One SendMessageBatch's worth: queued hand-offs go out as soon as this many are decided.
+        if (batch.length >= SQS_BATCH_MAX) {
           handOff(batch);
           batch = [];
         }
@@ -128,18 +114,19 @@ function actor(
 async function keyOf(
   parsed: ParsedEvent,
   changeVersions: ChangeVersions | undefined,
+  invocation: Invocation,
 ): Promise<{ change: Change; key: string }> {
   let { change } = parsed;
   let version = change.versionId;
   if (changeVersions !== undefined) {
     try {
-      const current = await changeVersions.currentVersion(change);
+      const current = await changeVersions.currentVersion(change, invocation);
       version = current.version ?? version;
       const item = change.item;
       if (current.arn !== undefined && item.kind === 'secretsmanager' && item.suffix === null) {
-        const id = parseArn(current.arn)?.resource.slice('secret:'.length) ?? '';
-        if (isSuffixedSecretId(id, item.name)) {
-          change = { ...change, arn: current.arn, item: { ...item, suffix: id.slice(item.name.length + 1) } };
+        const { name, suffix } = splitSecretId(secretIdOf(current.arn) ?? '', item.name);
+        if (name === item.name && suffix !== null) {
+          change = { ...change, arn: current.arn, item: { ...item, suffix } };
         }
       }
     } catch {
@@ -155,10 +142,11 @@ async function keyOf(
 /** Handles one parsed event end to end and returns its report. */
 export async function redeployForChange(
   parsed: ParsedEvent,
-  ports: RedeployPorts,
+  ports: HandleChangePorts,
   options: RunOptions,
+  invocation: Invocation = { now: () => Date.now() },
 ): Promise<Report> {
-  const now = ports.now ?? Date.now;
+  const now = () => invocation.now();
   const started = now();
   const noScan = { clusters: 0, services: 0, taskDefinitions: 0 };
   if (parsed.ignored !== null) {
@@ -171,7 +159,7 @@ export async function redeployForChange(
       durationMs: now() - started,
     });
   }
-  const { change, key } = await keyOf(parsed, ports.changeVersions);
+  const { change, key } = await keyOf(parsed, ports.changeVersions, invocation);
   const work = async (): Promise<Report> => {
     const acting = actor(ports.delivery, options, { key, change: reportedChange(change) });
     // A service is decided once, whatever number of its containers or references match.
@@ -200,10 +188,14 @@ export async function redeployForChange(
   if (ports.once === undefined || options.dryRun) return work();
   let report: Report | undefined;
   // Only the summary is stored with the key: a report of thousands of services would not fit an item.
-  const { duplicate } = await ports.once.run(key, async () => {
-    report = await work();
-    return { summary: report.summary, scanned: report.scanned };
-  });
+  const { duplicate } = await ports.once.run(
+    key,
+    async () => {
+      report = await work();
+      return { summary: report.summary, scanned: report.scanned };
+    },
+    invocation,
+  );
   if (!duplicate && report !== undefined) return report;
   return {
     ...buildReport({

@@ -3,12 +3,16 @@
  * A repeated or redriven message finds its change done and does nothing; a change that arrived within the
  * coalescing window rides along with the first message's redeploy.
  */
-import type { PendingRedeploys, Redeployer, RedeployMessage } from '../core/ports.ts';
+import { LOG_MESSAGES, METRICS, SERVICE_LOG_KEY } from '../contract.ts';
+import { RotationRedeployError } from '../core/errors.ts';
+import type { Invocation, PendingRedeploys, Redeployer, RetryDelay, Telemetry } from '../core/ports.ts';
+import { parseRedeployMessage, type RedeployMessage } from '../core/queue-message.ts';
+import { failureReason } from '../core/report.ts';
 
-export class ServiceBusyError extends Error {
+/** Another message's worker holds the service: this message waits for a retry. */
+export class ServiceBusyError extends RotationRedeployError {
   constructor(serviceArn: string) {
     super(`${serviceArn} is being redeployed for another message right now; this one will be retried`);
-    this.name = 'ServiceBusyError';
   }
 }
 
@@ -20,24 +24,28 @@ export type QueuedOutcome =
     }
   | { readonly action: 'already-done' };
 
-export interface QueuedPorts {
+export interface RedeployFromQueuePorts {
   readonly pending: PendingRedeploys;
   readonly redeployer: Redeployer;
-  readonly now?: () => number;
 }
 
 /**
  * @param owner who holds the service meanwhile (the SQS message id)
  * @param holdMs how long the hold lasts if this worker dies (the queue's visibility timeout)
  */
-export async function redeployQueued(
+export async function redeployFromQueue(
   message: RedeployMessage,
-  ports: QueuedPorts,
+  ports: RedeployFromQueuePorts,
   owner: string,
   holdMs: number,
+  invocation: Invocation = { now: () => Date.now() },
 ): Promise<QueuedOutcome> {
-  const now = ports.now ?? Date.now;
-  const claim = await ports.pending.claim(message.service, message.changeKey, owner, now() + holdMs);
+  const claim = await ports.pending.claim(
+    message.service,
+    message.changeKey,
+    owner,
+    invocation.now() + holdMs,
+  );
   if (claim.state === 'done') return { action: 'already-done' };
   if (claim.state === 'busy') throw new ServiceBusyError(message.service.serviceArn);
   let deploymentId: string | null;
@@ -49,4 +57,87 @@ export async function redeployQueued(
   }
   await ports.pending.complete(message.service, owner, claim.changeKeys);
   return { action: 'redeployed', deploymentId, changeKeys: claim.changeKeys };
+}
+
+/** The first retry's wait; each further one doubles it. */
+const FIRST_RETRY_DELAY_SECONDS = 30;
+/** The longest wait: a quarter of an hour, well below the 12 hours SQS lets a message stay hidden. */
+const MAX_RETRY_DELAY_SECONDS = 15 * 60;
+
+/** Seconds before a failed message is tried again: 30 s, doubling, at most 15 minutes. */
+export function retryDelaySeconds(receiveCount: number): number {
+  return Math.min(MAX_RETRY_DELAY_SECONDS, FIRST_RETRY_DELAY_SECONDS * 2 ** Math.max(0, receiveCount - 1));
+}
+
+/** What the worker reads of one SQS record (an SQSRecord has these and more). */
+export interface QueueRecord {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  readonly attributes: { readonly ApproximateReceiveCount: string };
+}
+
+export interface QueueWorkerPorts extends RedeployFromQueuePorts {
+  readonly retryDelay: RetryDelay;
+  readonly telemetry: Telemetry;
+}
+
+export interface QueueWorkerOptions {
+  /** After this many receives SQS moves the message to the dead-letter queue (the queue's redrive policy). */
+  readonly maxReceiveCount: number;
+  /** How long a claimed service stays held if this worker dies: the queue's visibility timeout. */
+  readonly visibilityTimeoutSeconds: number;
+}
+
+/**
+ * Handles one record of a batch: redeploys, logs and counts what happened. A failure is rethrown so the
+ * batch reports the record failed; before its last attempt the record is first hidden for a growing while.
+ */
+export async function redeployQueueRecord(
+  record: QueueRecord,
+  ports: QueueWorkerPorts,
+  options: QueueWorkerOptions,
+  invocation: Invocation = { now: () => Date.now() },
+): Promise<void> {
+  const { telemetry } = ports;
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+  const message = parseRedeployMessage(record.body);
+  const fields = {
+    [SERVICE_LOG_KEY]: message.service,
+    change: message.change,
+    changeKey: message.changeKey,
+    receiveCount,
+  };
+  try {
+    const holdMs = options.visibilityTimeoutSeconds * 1000;
+    const outcome = await redeployFromQueue(message, ports, record.messageId, holdMs, invocation);
+    if (outcome.action === 'already-done') {
+      telemetry.info(LOG_MESSAGES.redeployAlreadyDone, fields);
+      return;
+    }
+    telemetry.info(LOG_MESSAGES.serviceRedeployed, {
+      ...fields,
+      deploymentId: outcome.deploymentId,
+      changeKeys: outcome.changeKeys,
+    });
+    telemetry.count(METRICS.ServicesRedeployed, 1);
+    if (outcome.changeKeys.length > 1)
+      telemetry.count(METRICS.ChangesCoalesced, outcome.changeKeys.length - 1);
+  } catch (error) {
+    const reason = failureReason(error);
+    if (receiveCount >= options.maxReceiveCount) {
+      telemetry.error(LOG_MESSAGES.serviceRedeployFailed, {
+        ...fields,
+        [SERVICE_LOG_KEY]: { ...message.service, reason },
+        deadLetterQueue: true,
+      });
+      telemetry.count(METRICS.ServicesFailed, 1);
+    } else {
+      telemetry.warn(LOG_MESSAGES.serviceRedeployRetrying, { ...fields, reason });
+      await ports.retryDelay
+        .delay(record.receiptHandle, retryDelaySeconds(receiveCount))
+        .catch((delayError: unknown) => telemetry.warn(LOG_MESSAGES.retryNotDelayed, { error: delayError }));
+    }
+    throw error;
+  }
 }

@@ -1,4 +1,5 @@
 /** Who uses a secret or parameter: every service whose current task definition references it. */
+import type { Invocation } from '../core/ports.ts';
 import { type Item, refersTo, taskContextOf } from '../core/reference.ts';
 import {
   failureReason,
@@ -29,10 +30,11 @@ export interface WhoUsesReport {
 export async function whoUses(
   query: string,
   items: readonly Item[],
-  ports: ScanPorts & { readonly now?: () => number },
+  ports: ScanPorts,
   concurrency: number,
+  invocation: Invocation = { now: () => Date.now() },
 ): Promise<WhoUsesReport> {
-  const now = ports.now ?? Date.now;
+  const now = () => invocation.now();
   const started = now();
   const { users, unreadable, scanned } = await scan(ports, concurrency, (references, service) => {
     // A bare name (no account) means the secret or parameter of the service's own account, as ECS reads

@@ -5,16 +5,17 @@
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Change } from '../core/change.ts';
-import type { ChangeVersions } from '../core/ports.ts';
+import type { ChangeVersions, Invocation } from '../core/ports.ts';
 
 export class AwsChangeVersions implements ChangeVersions {
   constructor(
     private readonly clientsFor: (region: string) => { secrets: SecretsManagerClient; ssm: SSMClient },
-    /** The account the clients act in; a parameter of another account cannot be described from here. */
-    private readonly ownAccount: () => string | undefined = () => undefined,
   ) {}
 
-  async currentVersion(change: Change): Promise<{ version: string | null; arn?: string }> {
+  async currentVersion(
+    change: Change,
+    invocation: Invocation,
+  ): Promise<{ version: string | null; arn?: string }> {
     const { secrets, ssm } = this.clientsFor(change.region);
     if (change.kind === 'secretsmanager') {
       const answer = await secrets.send(new DescribeSecretCommand({ SecretId: change.arn }));
@@ -26,7 +27,7 @@ export class AwsChangeVersions implements ChangeVersions {
     }
     // DescribeParameters only sees this account's parameters: a forwarded event about another account's
     // parameter of the same name would read the wrong version, so such a change is keyed by its event.
-    if (change.account !== this.ownAccount()) return { version: null };
+    if (change.account !== invocation.ownAccount) return { version: null };
     const answer = await ssm.send(
       new DescribeParametersCommand({
         ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [change.name] }],

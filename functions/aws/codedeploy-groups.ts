@@ -16,6 +16,7 @@ import {
   type DeploymentGroupInfo as SdkDeploymentGroupInfo,
 } from '@aws-sdk/client-codedeploy';
 import { createLimiter } from '../core/bounded.ts';
+import { chunks } from '../core/chunks.ts';
 import {
   type DeploymentGroupInfo,
   type DeploymentGroupRef,
@@ -35,12 +36,6 @@ export interface GroupCacheOptions {
   /** CodeDeploy calls in flight while building. @default 4 */
   readonly concurrency?: number;
   readonly now?: () => number;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
 }
 
 /**

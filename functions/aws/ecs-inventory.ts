@@ -11,30 +11,15 @@ import {
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import { OPT_TAG_KEY } from '../contract.ts';
-import { parseArn } from '../core/arn.ts';
+import { clusterNameOf, clusterNameOfService } from '../core/arn.ts';
+import { chunks } from '../core/chunks.ts';
 import type { Inventory } from '../core/ports.ts';
-import type { Service } from '../core/service.ts';
+import { OPT_IN, type Service } from '../core/service.ts';
 
 /** DescribeServices takes at most 10 services a call. */
 export const DESCRIBE_BATCH = 10;
 /** ListServices answers 10 a page unless asked for its maximum, 100. */
 export const LIST_PAGE = 100;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
-}
-
-/** `arn:aws:ecs:R:A:service/CLUSTER/NAME` → CLUSTER; null for the old short format (`service/NAME`). */
-export function clusterNameOfService(serviceArn: string): string | null {
-  const parts = parseArn(serviceArn)?.resource.split('/') ?? [];
-  return parts.length === 3 && parts[0] === 'service' ? (parts[1] ?? null) : null;
-}
-
-function clusterNameOf(clusterArn: string): string {
-  return clusterArn.slice(clusterArn.lastIndexOf('/') + 1);
-}
 
 function toService(described: EcsService, clusterArn: string): Service | null {
   if (described.status !== 'ACTIVE' || !described.serviceArn || !described.taskDefinition) return null;
@@ -128,7 +113,7 @@ export class TaggedInventory implements Inventory {
     const byCluster = new Map<string, string[]>();
     const pages = paginateGetResources(
       { client: this.tagging, pageSize: 100 },
-      { ResourceTypeFilters: ['ecs:service'], TagFilters: [{ Key: OPT_TAG_KEY, Values: ['on'] }] },
+      { ResourceTypeFilters: ['ecs:service'], TagFilters: [{ Key: OPT_TAG_KEY, Values: [OPT_IN] }] },
     );
     for await (const page of pages) {
       for (const mapping of page.ResourceTagMappingList ?? []) {

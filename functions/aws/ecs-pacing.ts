@@ -4,8 +4,12 @@
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { type BucketLimit, TokenBucket } from '../core/token-bucket.ts';
+import { LIMITS } from '../wiring/limits.ts';
 
-/** AWS's documented ECS buckets per account and Region (aws-facts.md section 3). */
+/**
+ * AWS's documented ECS token buckets (burst, then refill per second), per account and Region and shared with
+ * every other caller, CI/CD included; a call over them answers ThrottlingException.
+ */
 export const ECS_READ_LIMITS: Readonly<Record<string, BucketLimit>> = {
   ListClusters: { burst: 50, perSecond: 20 },
   DescribeClusters: { burst: 50, perSecond: 20 },
@@ -15,7 +19,7 @@ export const ECS_READ_LIMITS: Readonly<Record<string, BucketLimit>> = {
 };
 
 /** UpdateService's bucket is 5/s for the whole account, shared with CI/CD: stay well below by default. */
-export const DEFAULT_UPDATE_RATE = 2;
+export const DEFAULT_UPDATE_RATE = LIMITS.updatesPerSecond.default;
 
 export function ecsLimits(updatesPerSecond: number): Record<string, BucketLimit> {
   return {

@@ -6,6 +6,7 @@ import { ListSecretVersionIdsCommand, type SecretsManagerClient } from '@aws-sdk
 import { DescribeParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { normaliseParameterName, parameterArn, parseArn, secretArn } from '../core/arn.ts';
 import { createLimiter } from '../core/bounded.ts';
+import { RotationRedeployError } from '../core/errors.ts';
 import type { ItemMetadataReader } from '../core/ports.ts';
 import { failureReason } from '../core/report.ts';
 import {
@@ -24,12 +25,7 @@ const PARAMETER_FILTER_VALUES = 50;
 const PARAMETERS_PAGE = 50;
 
 /** A metadata answer that lacks what the audit needs. */
-export class IncompleteMetadataError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'IncompleteMetadataError';
-  }
-}
+export class IncompleteMetadataError extends RotationRedeployError {}
 
 export interface ItemMetadataOptions {
   /** Clients for a Region: the item's, which may not be the function's own. */

@@ -3,35 +3,39 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
-import type { OncePerKey } from '../core/ports.ts';
+import type { Invocation, OncePerKey } from '../core/ports.ts';
 
 export class PowertoolsOncePerKey implements OncePerKey {
-  readonly #config: IdempotencyConfig;
   readonly #store: DynamoDBPersistenceLayer;
 
-  constructor(client: DynamoDBClient, tableName: string, expiresAfterSeconds: number) {
+  /** @param expiresAfterSeconds how long a finished change is remembered */
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    private readonly expiresAfterSeconds: number,
+  ) {
     this.#store = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client });
-    // EventBridge retries a target for up to 24 hours: remember a change at least that long.
-    this.#config = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds });
-  }
-
-  /** Lets an in-progress record expire with the function's timeout, so a killed run can be retried. */
-  registerLambdaContext(context: Context): void {
-    this.#config.registerLambdaContext(context);
   }
 
   async run<T extends object>(
     key: string,
     work: () => Promise<T>,
+    invocation: Invocation,
   ): Promise<{ result: T; duplicate: boolean }> {
+    // One configuration per run: the Lambda context it is told is this invocation's, and no other's.
+    const config = new IdempotencyConfig({
+      eventKeyJmesPath: 'key',
+      expiresAfterSeconds: this.expiresAfterSeconds,
+    });
+    // An in-progress record then expires with the function's timeout, so a killed run can be retried.
+    if (invocation.lambdaContext !== undefined) config.registerLambdaContext(invocation.lambdaContext);
     let ran = false;
     const once = makeIdempotent(
       async (_input: { key: string }): Promise<T> => {
         ran = true;
         return work();
       },
-      { persistenceStore: this.#store, config: this.#config },
+      { persistenceStore: this.#store, config },
     );
     const result = await once({ key });
     return { result, duplicate: !ran };

@@ -16,7 +16,9 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Claim, PendingRedeploys, RedeployMessage, ReferenceStore } from '../core/ports.ts';
+import { chunks } from '../core/chunks.ts';
+import type { Claim, PendingRedeploys, ReferenceStore } from '../core/ports.ts';
+import type { RedeployMessage } from '../core/queue-message.ts';
 import type { TaskDefinitionReferences } from '../core/reference.ts';
 import type { ServiceRef } from '../core/service.ts';
 
@@ -24,12 +26,6 @@ const BATCH_GET = 100;
 const BATCH_WRITE = 25;
 /** TransactWriteItems takes 100 items; one is the pending item. */
 const MAX_CARRIED = 99;
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
-}
 
 export interface StateTableOptions {
   readonly tableName: string;

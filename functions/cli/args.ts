@@ -1,17 +1,24 @@
 /** Pure argument parsing for the operator CLI: argv → a command, or a UsageError saying what was wrong. */
-import {
-  DEFAULT_SETTINGS,
-  parseConcurrency,
-  parseSelection,
-  type SelectionMode,
-} from '../wiring/settings.ts';
+import { OPT_TAG_KEY, SELECTION_MODES, type SelectionMode } from '../contract.ts';
+import { RefusedInputError } from '../core/errors.ts';
+import { OPT_IN } from '../core/service.ts';
+import { LIMITS } from '../wiring/limits.ts';
+import { DEFAULT_SETTINGS, parseNumber, parseSelection } from '../wiring/settings.ts';
 
-export class UsageError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
-}
+/** A command line the CLI cannot run: an unknown command or option, a missing or extra value. */
+export class UsageError extends RefusedInputError {}
+
+const { concurrency } = LIMITS;
+
+/** The services each selection mode considers. */
+export const SELECTED: Readonly<Record<SelectionMode, string>> = {
+  all: 'every service of every cluster',
+  tagged: `services tagged ${OPT_TAG_KEY}=${OPT_IN}`,
+};
+
+const selectionHelp = SELECTION_MODES.map(
+  (mode) => `${mode}: ${SELECTED[mode]}${mode === DEFAULT_SETTINGS.selection ? ' (default)' : ''}`,
+).join('; ');
 
 export interface CommonOptions {
   readonly json: boolean;
@@ -36,8 +43,8 @@ Commands:
 Options:
   --event FILE             An EventBridge event as JSON (a file, or - for standard input); see events/
   --json                   Print exactly the report JSON on stdout
-  --selection all|tagged   all: every service of every cluster (default); tagged: services tagged rotation-redeploy=on
-  --concurrency N          Task definition reads and redeploys in flight (1-50, default ${DEFAULT_SETTINGS.concurrency})
+  --selection ${SELECTION_MODES.join('|').padEnd(12)} ${selectionHelp}
+  --concurrency N          Task definition reads and redeploys in flight (${concurrency.min}-${concurrency.max}, default ${concurrency.default})
   --region REGION          The Region to scan (default: the SDK's, from AWS_REGION or the profile)
 
 AWS access uses the SDK's standard configuration: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...
@@ -78,7 +85,7 @@ export function parseArgs(argv: readonly string[]): Command {
       ? parseSelection('--selection', values.get('--selection') ?? '')
       : DEFAULT_SETTINGS.selection,
     concurrency: values.has('--concurrency')
-      ? parseConcurrency('--concurrency', values.get('--concurrency') ?? '')
+      ? parseNumber(concurrency, '--concurrency', values.get('--concurrency') ?? '')
       : DEFAULT_SETTINGS.concurrency,
     region: values.get('--region'),
   };

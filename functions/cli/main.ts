@@ -3,12 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { redeployForChange } from '../app/handle-change.ts';
 import { whoUses } from '../app/who-uses.ts';
 import { createAwsClients } from '../aws/clients.ts';
+import { partitionOf } from '../core/arn.ts';
 import { parseEventJson } from '../core/change.ts';
-import { ConfigurationError, InvalidEventError, InvalidQueryError } from '../core/errors.ts';
+import { InvalidQueryError, RefusedInputError } from '../core/errors.ts';
 import { itemsNamedBy } from '../core/reference.ts';
 import type { Report } from '../core/report.ts';
-import { portsFromAws } from '../wiring/adapters.ts';
-import { type Command, parseArgs, USAGE, UsageError } from './args.ts';
+import { changeAdapters } from '../wiring/adapters.ts';
+import { localInvocation } from '../wiring/invocation.ts';
+import { type Command, parseArgs, SELECTED, USAGE, UsageError } from './args.ts';
 import { renderReport, renderWhoUses } from './render.ts';
 
 export const EXIT = { done: 0, failed: 1, refused: 2 } as const;
@@ -36,17 +38,10 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
-
-const REFUSALS = [UsageError, ConfigurationError, InvalidEventError, InvalidQueryError];
-
 async function execute(command: Exclude<Command, { name: 'help' }>, io: Io): Promise<number> {
   const clients = createAwsClients({ region: command.region });
-  const ports = portsFromAws(clients, command, {
+  const invocation = localInvocation();
+  const ports = changeAdapters(clients, command, {
     unplaceable: (serviceArn) =>
       io.stderr(
         `warning: ${serviceArn} is in the short ARN format; its cluster cannot be told, so it is skipped`,
@@ -60,10 +55,8 @@ async function execute(command: Exclude<Command, { name: 'help' }>, io: Io): Pro
         `"${command.query}" is neither a Secrets Manager or SSM parameter ARN nor a secret or parameter name`,
       );
     }
-    io.progress(
-      `Scanning ${command.selection === 'tagged' ? 'tagged services' : 'every cluster'} in ${region}...`,
-    );
-    const report = await whoUses(command.query, items, ports, command.concurrency);
+    io.progress(`Scanning ${SELECTED[command.selection]} in ${region}...`);
+    const report = await whoUses(command.query, items, ports, command.concurrency, invocation);
     io.stdout(command.json ? JSON.stringify(report, null, 2) : renderWhoUses(report));
     return report.unreadable.length > 0 ? EXIT.failed : EXIT.done;
   }
@@ -77,10 +70,12 @@ async function execute(command: Exclude<Command, { name: 'help' }>, io: Io): Pro
   }
   const parsed = parseEventJson(text);
   if (parsed.ignored === null) io.progress(`Finding the services that use ${parsed.change.arn}...`);
-  const report: Report = await redeployForChange(parsed, ports, {
-    dryRun: command.name === 'plan',
-    concurrency: command.concurrency,
-  });
+  const report: Report = await redeployForChange(
+    parsed,
+    ports,
+    { dryRun: command.name === 'plan', concurrency: command.concurrency },
+    invocation,
+  );
   io.stdout(command.json ? JSON.stringify(report, null, 2) : renderReport(report));
   return report.summary.failed > 0 ? EXIT.failed : EXIT.done;
 }
@@ -94,8 +89,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     return await execute(command, io);
   } catch (error) {
-    if (REFUSALS.some((kind) => error instanceof kind)) {
-      io.stderr(`rotation-redeploy: ${(error as Error).message}`);
+    if (error instanceof RefusedInputError) {
+      io.stderr(`rotation-redeploy: ${error.message}`);
       return EXIT.refused;
     }
     // AWS or network trouble: the scan could not finish, so nothing can be promised about any service.

@@ -1,7 +1,8 @@
 /** Reports as a person reads them: a table and a summary. Pure: returns text, prints nothing. */
 
 import type { WhoUsesReport } from '../app/who-uses.ts';
-import type { IgnoreReason } from '../core/change.ts';
+import { clusterNameOf } from '../core/arn.ts';
+import { IGNORE_REASON_TEXT } from '../core/reason-texts.ts';
 import type { Report } from '../core/report.ts';
 
 /** Columns padded to their widest cell, a dashed rule under the header. */
@@ -17,10 +18,6 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
-function clusterName(clusterArn: string): string {
-  return clusterArn.slice(clusterArn.lastIndexOf('/') + 1);
-}
-
 function references(list: readonly { container: string; field: string; valueFrom: string }[]): string {
   return list
     .map((reference) => `${reference.container}.${reference.field}=${reference.valueFrom}`)
@@ -31,17 +28,6 @@ function scannedLine(scanned: Report['scanned'], durationMs: number): string {
   return `Scanned ${scanned.clusters} clusters, ${scanned.services} services, ${scanned.taskDefinitions} task definitions in ${durationMs} ms.`;
 }
 
-const IGNORED_BECAUSE: Record<IgnoreReason, string> = {
-  'pending-version-only': 'Only AWSPENDING moved: the new value is not live yet',
-  'metadata-only': 'The secret changed but its value did not',
-  'rotation-not-completed': 'The rotation has not moved AWSCURRENT',
-  'label-removed': 'A label was only taken off a version',
-  'api-call-failed': 'The call failed, so nothing changed',
-  'parameter-deleted': 'The parameter was deleted: new tasks could not start, so none are started',
-  'parameter-label-changed': 'ECS reads the latest parameter version, never a label',
-  'already-handled': 'This new value was already handled (a repeated or second announcement of it)',
-};
-
 export function renderReport(report: Report): string {
   const { change } = report;
   const label = change.label === null ? '' : `, label ${change.label}`;
@@ -51,7 +37,9 @@ export function renderReport(report: Report): string {
     `        ${change.arn}`,
   ];
   if (report.ignored !== null) {
-    lines.push(`Ignored: ${report.ignored}. ${IGNORED_BECAUSE[report.ignored]}; no service was looked at.`);
+    lines.push(
+      `Ignored: ${report.ignored}. ${IGNORE_REASON_TEXT[report.ignored]}; no service was looked at.`,
+    );
     return lines.join('\n');
   }
   if (report.dryRun) lines.push('Dry run: no service was redeployed.');
@@ -64,7 +52,7 @@ export function renderReport(report: Report): string {
         ['SERVICE', 'CLUSTER', 'ACTION', 'REASON', 'DEPLOYMENT', 'REFERENCES'],
         report.services.map((service) => [
           service.serviceName,
-          clusterName(service.clusterArn),
+          clusterNameOf(service.clusterArn),
           service.action,
           service.reason ?? '',
           service.deploymentId ?? '',
@@ -97,7 +85,7 @@ export function renderWhoUses(report: WhoUsesReport): string {
         ['SERVICE', 'CLUSTER', 'TASK DEFINITION', 'REFERENCES'],
         report.services.map((service) => [
           service.serviceName,
-          clusterName(service.clusterArn),
+          clusterNameOf(service.clusterArn),
           service.taskDefinitionArn.slice(service.taskDefinitionArn.lastIndexOf('/') + 1),
           references(service.references),
         ]),

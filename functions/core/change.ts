@@ -3,7 +3,15 @@
  * task would read. Anything else is refused with an InvalidEventError that says what was wrong.
  */
 import { z } from 'zod';
-import { normaliseParameterName, parameterArn, parseArn, secretArn, splitSecretId } from './arn.ts';
+import { CLOUDTRAIL_SECRET_EVENT_NAMES } from '../contract.ts';
+import {
+  normaliseParameterName,
+  parameterArn,
+  parseArn,
+  partitionOf,
+  secretArn,
+  splitSecretId,
+} from './arn.ts';
 import { InvalidEventError } from './errors.ts';
 import type { Item } from './reference.ts';
 
@@ -89,12 +97,8 @@ const SECRETS_MANAGER_EVENTS = [
   'AWS API Call via CloudTrail',
   'AWS Service Event via CloudTrail',
 ] as const;
-const CLOUDTRAIL_VALUE_EVENTS = [
-  'PutSecretValue',
-  'UpdateSecret',
-  'UpdateSecretVersionStage',
-  'RotationSucceeded',
-];
+/** The CloudTrail events after which AWSCURRENT may point at a new value (the rules forward exactly these). */
+const CLOUDTRAIL_VALUE_EVENTS: readonly string[] = CLOUDTRAIL_SECRET_EVENT_NAMES;
 const CLOUDTRAIL_NOT_COMPLETED = [
   'RotateSecret',
   'RotationStarted',
@@ -137,6 +141,22 @@ export function parseEvent(event: unknown): ParsedEvent {
   return { ...parseKnownEvent(envelope), eventId: envelope.id ?? null };
 }
 
+const KIND_NAMES: Record<Change['kind'], string> = {
+  secretsmanager: 'Secrets Manager',
+  ssm: 'SSM Parameter Store',
+};
+
+/** Parses an event for a function that handles one kind only: an event about the other kind is refused. */
+export function parseEventOfKind(kind: Change['kind'], event: unknown): ParsedEvent {
+  const parsed = parseEvent(event);
+  if (parsed.change.kind !== kind) {
+    throw new InvalidEventError(
+      `this function handles ${KIND_NAMES[kind]} events, but the event is about ${KIND_NAMES[parsed.change.kind]} item ${parsed.change.arn}`,
+    );
+  }
+  return parsed;
+}
+
 function parseKnownEvent(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
   const detailType = envelope['detail-type'];
   if (envelope.source === 'aws.secretsmanager' && detailType === 'Secret Label Updated') {
@@ -167,13 +187,7 @@ function secretChange(
     throw new InvalidEventError(`not a Secrets Manager secret ARN: "${arn}"`);
   }
   const id = parsed.resource.slice('secret:'.length);
-  // The event's own name, when it has one, says where the name ends and the suffix begins.
-  const split =
-    knownName !== undefined && id.startsWith(`${knownName}-`) && id.length === knownName.length + 7
-      ? { name: knownName, suffix: id.slice(knownName.length + 1) }
-      : knownName === id
-        ? { name: id, suffix: null }
-        : splitSecretId(id);
+  const split = splitSecretId(id, knownName);
   return {
     kind: 'secretsmanager',
     arn,
@@ -199,7 +213,9 @@ function labelsMoved(labels: readonly string[]): Pick<Change, 'label' | 'movedLa
 
 function fromLabelUpdated(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
   const detail = parseWith(labelUpdatedSchema, envelope.detail, 'detail', 'the Secret Label Updated event');
-  const arn = envelope.resources[0] ?? secretArn('aws', envelope.region, envelope.account, detail.name);
+  const arn =
+    envelope.resources[0] ??
+    secretArn(partitionOf(envelope.region), envelope.region, envelope.account, detail.name);
   const moved = labelsMoved([detail.labelUpdated]);
   const change = secretChange(arn, detail.name, envelope, {
     ...moved,
@@ -237,12 +253,8 @@ function cloudTrailSecretArn(envelope: Envelope, detail: CloudTrailDetail): stri
   }
   if (arn.startsWith('arn:')) return arn;
   // A name or partial id from the caller: the account and Region are the record's own.
-  return secretArn(
-    'aws',
-    detail.awsRegion ?? envelope.region,
-    detail.recipientAccountId ?? envelope.account,
-    arn,
-  );
+  const region = detail.awsRegion ?? envelope.region;
+  return secretArn(partitionOf(region), region, detail.recipientAccountId ?? envelope.account, arn);
 }
 
 function fromCloudTrail(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
@@ -316,8 +328,8 @@ function fromParameterChange(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
   if (fromResource !== null && fromResource.service !== 'ssm') {
     throw new InvalidEventError(`resources[0] is not an SSM parameter ARN: "${envelope.resources[0]}"`);
   }
-  const partition = fromResource?.partition ?? 'aws';
   const region = fromResource?.region || envelope.region;
+  const partition = fromResource?.partition ?? partitionOf(region);
   const account = fromResource?.account || envelope.account;
   const name = normaliseParameterName(detail.name);
   const change: Change = {

@@ -4,7 +4,12 @@ import { type Reference, refersTo, unchangedReason } from './reference.ts';
 import { type Service, type ServiceSkipReason, serviceSkipReason } from './service.ts';
 
 /** Why a service that references the changed item is not redeployed. */
-export type SkipReason = ServiceSkipReason | 'pinned-version' | 'stage-not-moved';
+export type SkipReason =
+  | ServiceSkipReason
+  /** Every matching reference names a fixed version, which did not change. */
+  | 'pinned-version'
+  /** The staging label its references read did not move. */
+  | 'stage-not-moved';
 
 export type Decision =
   | { readonly service: Service; readonly references: readonly Reference[]; readonly action: 'redeploy' }

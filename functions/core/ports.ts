@@ -1,10 +1,25 @@
-/** The ports the use case talks through; each has one AWS adapter in aws/ and an in-memory one in tests. */
+/** The ports the use cases talk through; each has one adapter (in aws/ or wiring/) and an in-memory one in tests. */
+import type { Context } from 'aws-lambda';
+import type { LogMessage, MetricName } from '../contract.ts';
 import type { Change } from './change.ts';
 import type { DeploymentGroupRef } from './deployment-groups.ts';
+import type { RedeployMessage } from './queue-message.ts';
 import type { TaskDefinitionReferences } from './reference.ts';
-import type { Report } from './report.ts';
 import type { Service, ServiceRef } from './service.ts';
 import type { ItemQuery, MetadataAnswer, MoveRecord } from './staleness.ts';
+
+/**
+ * What one invocation (a Lambda event, a CLI command) tells the use case, which passes on to the adapters,
+ * call by call, what they need of it. Nothing of it outlives the invocation.
+ */
+export interface Invocation {
+  /** The account the code runs in, when known (a Lambda function's ARN tells it). */
+  readonly ownAccount?: string | undefined;
+  /** The Lambda context, when there is one: its remaining time bounds how long a run holds a change. */
+  readonly lambdaContext?: Context | undefined;
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
 
 export interface Inventory {
   /** Every ACTIVE service to consider, each with tags, deployment controller and current task definition. */
@@ -34,16 +49,12 @@ export interface DeploymentGroups {
   }): Promise<DeploymentGroupRef | null>;
 }
 
-/** Hands redeploys to the durable queue instead of calling UpdateService in the planning function. */
-export interface RedeployDispatch {
-  dispatch(messages: readonly RedeployMessage[]): Promise<void>;
-}
-
 /** Runs `work` once per key; a second call with the same key answers the stored result. */
 export interface OncePerKey {
   run<T extends object>(
     key: string,
     work: () => Promise<T>,
+    invocation: Invocation,
   ): Promise<{ readonly result: T; readonly duplicate: boolean }>;
 }
 
@@ -55,19 +66,18 @@ export interface ReferenceStore {
 
 export interface ChangeVersions {
   /** The version the change's label (or the parameter) points to now; `arn` when the event only had a name. */
-  currentVersion(change: Change): Promise<{ version: string | null; arn?: string }>;
+  currentVersion(change: Change, invocation: Invocation): Promise<{ version: string | null; arn?: string }>;
 }
 
-/** One service to redeploy for one change: the unit the queue carries. */
-export interface RedeployMessage {
-  readonly service: ServiceRef;
-  readonly changeKey: string;
-  readonly change: Report['change'];
-}
-
+/** The durable queue between deciding and redeploying: the worker redeploys each message's service. */
 export interface RedeployQueue {
   /** Sends each message after `delaySeconds`, so changes to one service within the window coalesce. */
   send(messages: readonly RedeployMessage[], delaySeconds: number): Promise<void>;
+}
+
+/** Puts a received message back out of sight for a while, so its retry backs off. */
+export interface RetryDelay {
+  delay(receiptHandle: string, seconds: number): Promise<void>;
 }
 
 export type Claim =
@@ -98,4 +108,15 @@ export interface MoveTimes {
   record(move: MoveRecord): Promise<void>;
   /** The records kept under these keys (`moveKey`); a key never recorded is absent. */
   getMany(keys: readonly string[]): Promise<Map<string, MoveRecord>>;
+}
+
+/** The fields of one log line, beside its message. */
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** Where the functions say what happened: log lines that queries and alarms filter on, and metrics. */
+export interface Telemetry {
+  info(message: LogMessage, fields: LogFields): void;
+  warn(message: LogMessage, fields: LogFields): void;
+  error(message: LogMessage, fields: LogFields): void;
+  count(metric: MetricName, value: number): void;
 }

@@ -1,7 +1,15 @@
-/** The queue message's schema: a message that does not fit is refused, never half-handled. */
+/** The message the redeploy queue carries, and its schema: a message that does not fit is refused, never half-handled. */
 import { z } from 'zod';
 import { InvalidEventError } from './errors.ts';
-import type { RedeployMessage } from './ports.ts';
+import type { ReportedChange } from './report.ts';
+import type { ServiceRef } from './service.ts';
+
+/** One service to redeploy for one change: the unit the queue carries. */
+export interface RedeployMessage {
+  readonly service: ServiceRef;
+  readonly changeKey: string;
+  readonly change: ReportedChange;
+}
 
 const messageSchema = z.object({
   service: z.object({
@@ -20,7 +28,7 @@ const messageSchema = z.object({
     versionId: z.string().nullable(),
     trigger: z.string(),
   }),
-});
+}) satisfies z.ZodType<RedeployMessage>;
 
 export function parseRedeployMessage(body: string): RedeployMessage {
   let value: unknown;
@@ -39,9 +47,4 @@ export function parseRedeployMessage(body: string): RedeployMessage {
     throw new InvalidEventError(`the redeploy message is missing what it needs: ${problems.join('; ')}`);
   }
   return result.data;
-}
-
-/** Seconds before a failed message is tried again: 30 s, doubling, at most SQS's 12 hours (capped at 15 min). */
-export function retryDelaySeconds(receiveCount: number): number {
-  return Math.min(900, 30 * 2 ** Math.max(0, receiveCount - 1));
 }

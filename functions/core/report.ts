@@ -1,4 +1,5 @@
 /** Decisions and their outcomes → the one report an operator reads, and the numbers the metrics carry. */
+import { METRICS, type MetricName } from '../contract.ts';
 import type { Change, IgnoreReason } from './change.ts';
 import type { SkipReason } from './decide.ts';
 import type { Reference, ReferenceField } from './reference.ts';
@@ -31,19 +32,22 @@ export interface ScanCounts {
   readonly taskDefinitions: number;
 }
 
+/** The change as a report, a log line and a queue message show it: the Change without its parsed item. */
+export interface ReportedChange {
+  readonly kind: Change['kind'];
+  readonly arn: string;
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+  readonly label: string | null;
+  readonly versionId: string | null;
+  readonly trigger: string;
+}
+
 export interface Report {
   /** The change as a key (item, label, version): the same for every announcement of one new value. */
   readonly changeKey?: string;
-  readonly change: {
-    readonly kind: Change['kind'];
-    readonly arn: string;
-    readonly name: string;
-    readonly account: string;
-    readonly region: string;
-    readonly label: string | null;
-    readonly versionId: string | null;
-    readonly trigger: string;
-  };
+  readonly change: ReportedChange;
   readonly ignored: IgnoreReason | null;
   readonly dryRun: boolean;
   readonly services: readonly ServiceOutcome[];
@@ -90,8 +94,7 @@ export function failureReason(error: unknown): string {
   return `Error: ${String(error)}`;
 }
 
-/** The change as a report (and a queue message) shows it. */
-export function reportedChange(change: Change): Report['change'] {
+export function reportedChange(change: Change): ReportedChange {
   const { kind, arn, name, account, region, label, versionId, trigger } = change;
   return { kind, arn, name, account, region, label, versionId, trigger };
 }
@@ -128,15 +131,15 @@ export function buildReport(input: {
   };
 }
 
-/** The metric values of one report (Count units); names shared with the dashboard and alarms. */
-export function metricValuesOf(report: Report): Record<string, number> {
-  return {
-    ChangesHandled: report.ignored === null ? 1 : 0,
-    EventsIgnored: report.ignored === null ? 0 : 1,
-    ServicesMatched: report.summary.matched,
-    ServicesRedeployed: report.summary.redeployed,
-    ServicesQueued: report.summary.queued,
-    ServicesSkipped: report.summary.skipped,
-    ServicesFailed: report.summary.failed,
-  };
+/** The metric values of one change function run (Count units); the worker emits the others. */
+export function metricValuesOf(report: Report): ReadonlyMap<MetricName, number> {
+  return new Map<MetricName, number>([
+    [METRICS.ChangesHandled, report.ignored === null ? 1 : 0],
+    [METRICS.EventsIgnored, report.ignored === null ? 0 : 1],
+    [METRICS.ServicesMatched, report.summary.matched],
+    [METRICS.ServicesRedeployed, report.summary.redeployed],
+    [METRICS.ServicesQueued, report.summary.queued],
+    [METRICS.ServicesSkipped, report.summary.skipped],
+    [METRICS.ServicesFailed, report.summary.failed],
+  ]);
 }

@@ -1,6 +1,10 @@
 /** An ECS service as the tool sees it, and the rules that concern the service itself. */
 import { OPT_TAG_KEY } from '../contract.ts';
 
+/** The values of the OPT_TAG_KEY tag (contract.ts): `on` opts a service in (selection `tagged`), `off` out. */
+export const OPT_IN = 'on';
+export const OPT_OUT = 'off';
+
 /** The part of a service a redeploy needs: enough to call UpdateService and to key its bookkeeping. */
 export interface ServiceRef {
   readonly serviceArn: string;
@@ -23,12 +27,18 @@ export interface Service extends ServiceRef {
 }
 
 /** Why a service is left alone whatever changed: the operator's intent first, then what ECS can do. */
-export type ServiceSkipReason = 'opted-out' | 'deployment-controller' | 'scaled-to-zero';
+export type ServiceSkipReason =
+  /** Tagged `rotation-redeploy=off`: the operator's word comes first. */
+  | 'opted-out'
+  /** CODE_DEPLOY or EXTERNAL: UpdateService cannot force a new deployment; its own pipeline deploys it. */
+  | 'deployment-controller'
+  /** No task runs; the next one to start reads the new value anyway. */
+  | 'scaled-to-zero';
 
 export function serviceSkipReason(
   service: Pick<Service, 'tags' | 'deploymentController' | 'desiredCount'>,
 ): ServiceSkipReason | null {
-  if (service.tags[OPT_TAG_KEY]?.toLowerCase() === 'off') return 'opted-out';
+  if (service.tags[OPT_TAG_KEY]?.toLowerCase() === OPT_OUT) return 'opted-out';
   if (service.deploymentController !== 'ECS') return 'deployment-controller';
   if (service.desiredCount === 0) return 'scaled-to-zero';
   return null;

@@ -1,16 +1,18 @@
-/** Builds the use case's ports from SDK clients and settings: the one place that picks adapters. */
-
-import { QueueDispatch } from '../app/enqueue-redeploys.ts';
-import type { RedeployPorts } from '../app/handle-change.ts';
+/** The ports for given settings, built from SDK clients: the one place that picks adapters. */
+import type { HandleChangePorts } from '../app/handle-change.ts';
+import type { QueueWorkerPorts } from '../app/redeploy-from-queue.ts';
 import { AwsChangeVersions, regionalMetadataClients } from '../aws/change-versions.ts';
 import type { AwsClients } from '../aws/clients.ts';
 import { ClusterInventory, TaggedInventory } from '../aws/ecs-inventory.ts';
 import { EcsRedeployer } from '../aws/ecs-redeployer.ts';
 import { PowertoolsOncePerKey } from '../aws/once-per-change.ts';
-import { SqsRedeployQueue } from '../aws/sqs-redeploy-queue.ts';
+import { SqsRedeployQueue, SqsRetryDelay } from '../aws/sqs-redeploy-queue.ts';
 import { StateTable } from '../aws/state-table.ts';
 import { EcsTaskDefinitions } from '../aws/task-definitions.ts';
-import type { Settings } from './settings.ts';
+import type { SelectionMode } from '../contract.ts';
+import type { Inventory, Telemetry } from '../core/ports.ts';
+import { LIMITS } from './limits.ts';
+import type { Settings, WorkerSettings } from './settings.ts';
 
 /** A change is remembered for a day: EventBridge retries a target for up to 24 hours. */
 export const CHANGE_MEMORY_SECONDS = 24 * 3600;
@@ -22,54 +24,57 @@ export interface PortWarnings {
   readonly storeError?: (error: unknown) => void;
 }
 
-export interface PortContext {
-  /** The account the clients act in, when known (a Lambda function's ARN tells it). */
-  readonly ownAccount?: () => string | undefined;
-}
-
-export type AwsPorts = RedeployPorts & {
-  readonly once?: PowertoolsOncePerKey | undefined;
-  readonly state?: StateTable;
+const INVENTORIES: Record<SelectionMode, (clients: AwsClients, warnings: PortWarnings) => Inventory> = {
+  all: (clients) => new ClusterInventory(clients.ecs),
+  tagged: (clients, warnings) => new TaggedInventory(clients.ecs, clients.tagging, warnings.unplaceable),
 };
 
-export function portsFromAws(
+/**
+ * The ports of a change function or the CLI: the state table and the queue only when their names are set
+ * (settingsFromEnv refuses a queue without a table).
+ */
+export function changeAdapters(
   clients: AwsClients,
   settings: Pick<Settings, 'selection'> &
     Partial<Pick<Settings, 'tableName' | 'queueUrl' | 'coalesceSeconds'>>,
   warnings: PortWarnings = {},
-  context: PortContext = {},
-): AwsPorts {
+): HandleChangePorts {
   const state =
     settings.tableName === null || settings.tableName === undefined
       ? undefined
       : new StateTable(clients.dynamodb, { tableName: settings.tableName });
   const queueUrl = settings.queueUrl ?? null;
-  if (queueUrl !== null && state === undefined) {
-    throw new TypeError('queued delivery needs the state table (TABLE_NAME) to redeploy each service once');
-  }
   return {
-    inventory:
-      settings.selection === 'tagged'
-        ? new TaggedInventory(clients.ecs, clients.tagging, warnings.unplaceable)
-        : new ClusterInventory(clients.ecs),
+    inventory: INVENTORIES[settings.selection](clients, warnings),
     taskDefinitions: new EcsTaskDefinitions(clients.ecs, state, warnings.storeError),
     delivery:
       queueUrl === null || state === undefined
         ? { kind: 'direct', redeployer: new EcsRedeployer(clients.ecsUpdates) }
         : {
             kind: 'queued',
-            dispatch: new QueueDispatch(
-              state,
-              new SqsRedeployQueue(clients.sqs, queueUrl),
-              settings.coalesceSeconds ?? 60,
-            ),
+            pending: state,
+            queue: new SqsRedeployQueue(clients.sqs, queueUrl),
+            coalesceSeconds: settings.coalesceSeconds ?? LIMITS.coalesceSeconds.default,
           },
     ...(state === undefined
       ? {}
       : {
-          state,
           once: new PowertoolsOncePerKey(clients.dynamodb, state.tableName, CHANGE_MEMORY_SECONDS),
-          changeVersions: new AwsChangeVersions(regionalMetadataClients(clients.config), context.ownAccount),
+          changeVersions: new AwsChangeVersions(regionalMetadataClients(clients.config)),
         }),
+  };
+}
+
+/** The worker's ports: its pending-redeploy records, UpdateService, and its queue's retry delay. */
+export function workerAdapters(
+  clients: AwsClients,
+  settings: Pick<WorkerSettings, 'tableName' | 'queueUrl'>,
+  telemetry: Telemetry,
+): QueueWorkerPorts {
+  return {
+    pending: new StateTable(clients.dynamodb, { tableName: settings.tableName }),
+    redeployer: new EcsRedeployer(clients.ecsUpdates),
+    retryDelay: new SqsRetryDelay(clients.sqs, settings.queueUrl),
+    telemetry,
   };
 }

@@ -1,7 +1,11 @@
-/** The one typed configuration object, built once from the environment (handlers) or flags (CLI). */
+/**
+ * The one typed configuration, read once: from the environment (the change functions and the worker) or
+ * from flags (the CLI). Every number is checked against its row in LIMITS; a bad value fails fast with a
+ * ConfigurationError naming the variable (or flag), the allowed range and the value given.
+ */
+import { ENV, type EnvName, SELECTION_MODES, type SelectionMode } from '../contract.ts';
 import { ConfigurationError } from '../core/errors.ts';
-
-export type SelectionMode = 'all' | 'tagged';
+import { DEFAULTS, describeLimit, LIMITS, type Limit, numberWithin } from './limits.ts';
 
 export interface Settings {
   /** Plan only: report `would-redeploy`, never call UpdateService. */
@@ -18,18 +22,29 @@ export interface Settings {
   readonly queueUrl: string | null;
   /** Changes to one service within this many seconds share one deployment (queued delivery). */
   readonly coalesceSeconds: number;
+  /** Receives of one redeploy message before SQS moves it to the dead-letter queue (the worker). */
+  readonly maxReceiveCount: number;
+  /** How long a received message stays hidden, and so how long the worker holds its service. */
+  readonly visibilityTimeoutSeconds: number;
 }
 
+/** The worker's settings: it cannot run without its queue and its state table. */
+export type WorkerSettings = Settings & { readonly tableName: string; readonly queueUrl: string };
+
 export const DEFAULT_SETTINGS: Settings = {
-  dryRun: false,
-  selection: 'all',
-  concurrency: 8,
-  updatesPerSecond: 2,
+  dryRun: DEFAULTS.dryRun,
+  selection: DEFAULTS.selectionMode,
+  concurrency: LIMITS.concurrency.default,
+  updatesPerSecond: LIMITS.updatesPerSecond.default,
   tableName: null,
   queueUrl: null,
-  coalesceSeconds: 60,
+  coalesceSeconds: LIMITS.coalesceSeconds.default,
+  maxReceiveCount: LIMITS.maxReceiveCount.default,
+  visibilityTimeoutSeconds: LIMITS.visibilityTimeoutSeconds.default,
 };
-export const MAX_CONCURRENCY = 50;
+
+/** The most task definition reads and redeploys in flight. */
+export const MAX_CONCURRENCY = LIMITS.concurrency.max;
 
 export function parseBoolean(name: string, value: string): boolean {
   const normalised = value.trim().toLowerCase();
@@ -39,52 +54,68 @@ export function parseBoolean(name: string, value: string): boolean {
 }
 
 export function parseSelection(name: string, value: string): SelectionMode {
-  if (value === 'all' || value === 'tagged') return value;
-  throw new ConfigurationError(`${name} must be "all" or "tagged", got "${value}"`);
+  const mode = SELECTION_MODES.find((known) => known === value);
+  if (mode !== undefined) return mode;
+  const allowed = SELECTION_MODES.map((known) => `"${known}"`).join(' or ');
+  throw new ConfigurationError(`${name} must be ${allowed}, got "${value}"`);
 }
 
-function parseWhole(name: string, value: string, min: number, max: number): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value.trim()) || number < min || number > max) {
-    throw new ConfigurationError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
-  }
-  return number;
-}
-
-export function parseConcurrency(name: string, value: string): number {
-  return parseWhole(name, value, 1, MAX_CONCURRENCY);
-}
-
-function parseRate(name: string, value: string): number {
-  const number = Number(value);
-  // The account's UpdateService bucket refills 5 a second, shared with every other caller.
-  if (value.trim() === '' || !Number.isFinite(number) || number <= 0 || number > 5) {
-    throw new ConfigurationError(`${name} must be a number above 0 and at most 5, got "${value}"`);
-  }
+/** A number within `limit`, e.g. `CONCURRENCY must be a whole number from 1 to 50, got "100"`. */
+export function parseNumber(limit: Limit, name: string, value: string): number {
+  const number = numberWithin(limit, value);
+  if (number === undefined)
+    throw new ConfigurationError(`${name} must be ${describeLimit(limit)}, got "${value}"`);
   return number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function read<T>(env: Env, name: string, fallback: T, parse: (name: string, value: string) => T): T {
+function read<T>(env: Env, name: EnvName, fallback: T, parse: (name: string, value: string) => T): T {
   const value = env[name];
   return value === undefined ? fallback : parse(name, value);
 }
 
+const within = (limit: Limit) => (name: string, value: string) => parseNumber(limit, name, value);
 const optionalName = (_: string, value: string) => (value.trim() === '' ? null : value.trim());
 
-/** Reads the handlers' settings; fails fast naming the variable that is wrong. */
+/** Reads the settings from the environment; fails fast naming the variable that is wrong. */
 export function settingsFromEnv(env: Env): Settings {
-  return {
-    dryRun: read(env, 'DRY_RUN', DEFAULT_SETTINGS.dryRun, parseBoolean),
-    selection: read(env, 'SELECTION_MODE', DEFAULT_SETTINGS.selection, parseSelection),
-    concurrency: read(env, 'CONCURRENCY', DEFAULT_SETTINGS.concurrency, parseConcurrency),
-    updatesPerSecond: read(env, 'UPDATES_PER_SECOND', DEFAULT_SETTINGS.updatesPerSecond, parseRate),
-    tableName: read(env, 'TABLE_NAME', DEFAULT_SETTINGS.tableName, optionalName),
-    queueUrl: read(env, 'QUEUE_URL', DEFAULT_SETTINGS.queueUrl, optionalName),
-    // SQS delays a message at most 15 minutes.
-    coalesceSeconds: read(env, 'COALESCE_SECONDS', DEFAULT_SETTINGS.coalesceSeconds, (name, value) =>
-      parseWhole(name, value, 0, 900),
+  const defaults = DEFAULT_SETTINGS;
+  const settings: Settings = {
+    dryRun: read(env, ENV.dryRun, defaults.dryRun, parseBoolean),
+    selection: read(env, ENV.selectionMode, defaults.selection, parseSelection),
+    concurrency: read(env, ENV.concurrency, defaults.concurrency, within(LIMITS.concurrency)),
+    updatesPerSecond: read(
+      env,
+      ENV.updatesPerSecond,
+      defaults.updatesPerSecond,
+      within(LIMITS.updatesPerSecond),
+    ),
+    tableName: read(env, ENV.tableName, defaults.tableName, optionalName),
+    queueUrl: read(env, ENV.queueUrl, defaults.queueUrl, optionalName),
+    coalesceSeconds: read(env, ENV.coalesceSeconds, defaults.coalesceSeconds, within(LIMITS.coalesceSeconds)),
+    maxReceiveCount: read(env, ENV.maxReceiveCount, defaults.maxReceiveCount, within(LIMITS.maxReceiveCount)),
+    visibilityTimeoutSeconds: read(
+      env,
+      ENV.visibilityTimeoutSeconds,
+      defaults.visibilityTimeoutSeconds,
+      within(LIMITS.visibilityTimeoutSeconds),
     ),
   };
+  if (settings.queueUrl !== null && settings.tableName === null) {
+    throw new ConfigurationError(
+      `${ENV.queueUrl} needs ${ENV.tableName}: the state table is what makes each service redeploy once per change`,
+    );
+  }
+  return settings;
+}
+
+/** The worker's settings: those of settingsFromEnv, with the queue and the state table required. */
+export function workerSettingsFromEnv(env: Env): WorkerSettings {
+  const settings = settingsFromEnv(env);
+  const { queueUrl, tableName } = settings;
+  if (queueUrl === null) throw new ConfigurationError(`${ENV.queueUrl} must be set for the redeploy worker`);
+  if (tableName === null)
+    throw new ConfigurationError(`${ENV.tableName} must be set for the redeploy worker`);
+  return { ...settings, queueUrl, tableName };
 }

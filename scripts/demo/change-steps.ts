@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { renderReport } from '../../functions/cli/render.ts';
+import { IGNORE_REASON_EXPLAINED } from '../../functions/core/reason-texts.ts';
 import type { Report } from '../../functions/core/report.ts';
 import { type Demo, SECRET_MARKER } from './demo.ts';
 import {
@@ -18,7 +19,6 @@ import {
 import { sayWarnings } from './function-logs.ts';
 import type { Invocation } from './lambda-runtime.ts';
 import { indent, type StepText, say, sayIndented } from './output.ts';
-import { IGNORED_EXPLAINED } from './reason-texts.ts';
 import type { Changed, StepRecord } from './verdict.ts';
 
 export type ChangeRecord = Extract<StepRecord, { kind: 'change' }>;
@@ -42,7 +42,7 @@ async function deliver(
   sayWarnings(lines);
   if (result.ignored !== null) {
     say();
-    sayIndented(`Why: ${IGNORED_EXPLAINED[result.ignored]}`);
+    sayIndented(`Why: ${IGNORE_REASON_EXPLAINED[result.ignored]}`);
   }
   return {
     kind: 'change',

@@ -4,9 +4,9 @@
  */
 import type { IgnoreReason } from '../../functions/core/change.ts';
 import type { SkipReason } from '../../functions/core/decide.ts';
+import { SKIP_REASON_TEXT } from '../../functions/core/reason-texts.ts';
 import type { Action } from '../../functions/core/report.ts';
 import type { Expected, SeededService } from '../demo-account.ts';
-import { SKIP_EXPLAINED } from './reason-texts.ts';
 import type { Batch } from './sqs-event-source.ts';
 
 /** What changed in a change step: the seeded secret or the seeded parameter. */
@@ -123,7 +123,7 @@ export function serviceVerdict(
       : ending === 'redeployed'
         ? `redeployed: the ${items.join(' and the ')} changed${items.length > 1 && made === 1 ? ', one deployment for both' : ''}`
         : ending === 'skipped'
-          ? `skipped (${skipReason}): ${skipReason === null ? '' : SKIP_EXPLAINED[skipReason]}`
+          ? `skipped (${skipReason}): ${skipReason === null ? '' : SKIP_REASON_TEXT[skipReason]}`
           : 'reads neither: never considered';
   const changed = before !== after;
   return {

@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StateTable } from '../../functions/aws/state-table.ts';
-import type { RedeployMessage } from '../../functions/core/ports.ts';
+import type { RedeployMessage } from '../../functions/core/queue-message.ts';
 import { createStateTable } from '../../scripts/demo-account.ts';
 import { awsClientConfig, type MotoServer, startMoto } from '../support/moto.ts';
 

@@ -1,6 +1,6 @@
 /** In-memory ports for the use case: an account described as plain data, and a record of what was called. */
 
-import type { RedeployPorts } from '../../functions/app/handle-change.ts';
+import type { HandleChangePorts } from '../../functions/app/handle-change.ts';
 import type { Inventory, Redeployer, TaskDefinitions } from '../../functions/core/ports.ts';
 import {
   referencesOf,
@@ -46,7 +46,7 @@ export interface Recorded {
   inventoryWalks: number;
 }
 
-export function inMemoryPorts(account: FakeAccount): { ports: RedeployPorts; calls: Recorded } {
+export function inMemoryPorts(account: FakeAccount): { ports: HandleChangePorts; calls: Recorded } {
   const calls: Recorded = { redeployed: [], taskDefinitionReads: [], inventoryWalks: 0 };
   const inventory: Inventory = {
     clustersScanned: new Set(account.services.map((entry) => entry.clusterArn)).size,
@@ -78,7 +78,7 @@ export function inMemoryPorts(account: FakeAccount): { ports: RedeployPorts; cal
     },
   };
   return {
-    ports: { inventory, taskDefinitions, delivery: { kind: 'direct', redeployer }, now: () => 1_000 },
+    ports: { inventory, taskDefinitions, delivery: { kind: 'direct', redeployer } },
     calls,
   };
 }

@@ -1,6 +1,8 @@
 /**
- * One emulated account holding every reference form the tool must understand (issue 2, section 2) and
- * every trap around them, seeded through the real SDK:
+ * One emulated account holding every reference form the tool must understand (a secret's full or partial
+ * ARN or name, with a JSON key, a staging label or a version id; a parameter's ARN or name; in container
+ * secrets, log driver secret options and repository credentials) and every trap around them, seeded
+ * through the real SDK:
  *
  *   const account = await seedRealisticAccount(seeder(moto.endpoint));
  *   account.services['partial-arn'].arn
@@ -405,7 +407,7 @@ export function changedRoles(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// What issue 2 expects of this account for each kind of change, service by service. A role missing from
+// What the tool must do with this account for each kind of change, service by service. A role missing from
 // an expectation must be missing from the report: it does not use the changed item.
 
 export type Expected = 'redeployed' | 'would-redeploy' | `skipped:${string}`;

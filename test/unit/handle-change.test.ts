@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { redeployForChange } from '../../functions/app/handle-change.ts';
 import type { ParsedEvent } from '../../functions/core/change.ts';
 import { parseEvent } from '../../functions/core/change.ts';
-import type { OncePerKey, RedeployMessage } from '../../functions/core/ports.ts';
+import type { OncePerKey } from '../../functions/core/ports.ts';
+import type { RedeployMessage } from '../../functions/core/queue-message.ts';
 import { inMemoryPorts, service, taskDefinitionArn } from '../support/in-memory-ports.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-AbCdEf';
@@ -200,7 +201,9 @@ describe('redeployForChange with the durable queue and once-per-change', () => {
         ...ports,
         delivery: {
           kind: 'queued' as const,
-          dispatch: { dispatch: async (messages: readonly RedeployMessage[]) => void sent.push(...messages) },
+          pending: { add: async () => {} },
+          queue: { send: async (messages: readonly RedeployMessage[]) => void sent.push(...messages) },
+          coalesceSeconds: 60,
         },
         changeVersions: { currentVersion: async () => ({ version: versionNow }) },
         once,

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { redeployQueued, ServiceBusyError } from '../../functions/app/redeploy-from-queue.ts';
-import type { Claim, PendingRedeploys, RedeployMessage } from '../../functions/core/ports.ts';
-import { parseRedeployMessage, retryDelaySeconds } from '../../functions/core/queue-message.ts';
+import {
+  redeployFromQueue,
+  retryDelaySeconds,
+  ServiceBusyError,
+} from '../../functions/app/redeploy-from-queue.ts';
+import type { Claim, PendingRedeploys } from '../../functions/core/ports.ts';
+import { parseRedeployMessage, type RedeployMessage } from '../../functions/core/queue-message.ts';
 
 const message: RedeployMessage = {
   service: {
@@ -49,12 +53,12 @@ function redeployer(result: () => Promise<{ deploymentId: string | null }>) {
   };
 }
 
-describe('redeployQueued', () => {
+describe('redeployFromQueue', () => {
   it('redeploys once for every change waiting on the service and marks them all done', async () => {
     const { pending, calls } = pendingAnswering({ state: 'claimed', changeKeys: ['k1', 'k2'] });
     const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/9' }));
 
-    const outcome = await redeployQueued(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000);
+    const outcome = await redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000);
 
     expect(outcome).toEqual({ action: 'redeployed', deploymentId: 'ecs-svc/9', changeKeys: ['k1', 'k2'] });
     expect(ecs.redeployed).toEqual(['api']);
@@ -65,7 +69,7 @@ describe('redeployQueued', () => {
     const { pending, calls } = pendingAnswering({ state: 'done' });
     const ecs = redeployer(async () => ({ deploymentId: 'x' }));
 
-    const outcome = await redeployQueued(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000);
+    const outcome = await redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000);
 
     expect(outcome).toEqual({ action: 'already-done' });
     expect(ecs.redeployed).toEqual([]);
@@ -77,7 +81,7 @@ describe('redeployQueued', () => {
     const ecs = redeployer(async () => ({ deploymentId: 'x' }));
 
     await expect(
-      redeployQueued(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000),
+      redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000),
     ).rejects.toThrow(ServiceBusyError);
     expect(ecs.redeployed).toEqual([]);
   });
@@ -89,7 +93,7 @@ describe('redeployQueued', () => {
     });
 
     await expect(
-      redeployQueued(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000),
+      redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000),
     ).rejects.toThrow('Rate exceeded');
     expect(calls).toEqual(['claim', 'release']);
   });

@@ -1,0 +1,47 @@
+/**
+ * What each reason means, in words for people, keyed by the reason types so a new reason does not compile
+ * until it has its words. The CLI prints the short texts; the demo, which teaches, the longer explanations.
+ */
+import { OPT_TAG_KEY } from '../contract.ts';
+import type { IgnoreReason } from './change.ts';
+import type { SkipReason } from './decide.ts';
+import { OPT_OUT } from './service.ts';
+
+/** Why an event changes nothing a task would read. */
+export const IGNORE_REASON_TEXT: Readonly<Record<IgnoreReason, string>> = {
+  'pending-version-only': 'Only AWSPENDING moved: the new value is not live yet',
+  'metadata-only': 'The secret changed but its value did not',
+  'rotation-not-completed': 'The rotation has not moved AWSCURRENT',
+  'label-removed': 'A label was only taken off a version',
+  'api-call-failed': 'The call failed, so nothing changed',
+  'parameter-deleted': 'The parameter was deleted: new tasks could not start, so none are started',
+  'parameter-label-changed': 'ECS reads the latest parameter version, never a label',
+  'already-handled': 'This new value was already handled (a repeated or second announcement of it)',
+};
+
+/** Why an event changes nothing a task would read, explained for someone learning how the tool works. */
+export const IGNORE_REASON_EXPLAINED: Readonly<Record<IgnoreReason, string>> = {
+  'pending-version-only':
+    'only AWSPENDING moved. Running tasks read AWSCURRENT (or a label or version they name), so nothing they read changed yet; the rotation is not finished.',
+  'metadata-only':
+    'the secret’s description, key or tags changed, not its value: every task still reads what it read.',
+  'rotation-not-completed':
+    'a rotation started, failed or was tested, but AWSCURRENT did not move: every task still reads what it read.',
+  'label-removed': 'a label was only taken off a version; no label moved to a new value.',
+  'api-call-failed': 'the call failed, so nothing changed.',
+  'parameter-deleted':
+    'the parameter is gone: a new task could not start at all, so redeploying would only break services.',
+  'parameter-label-changed':
+    'ECS reads the latest parameter version, never a label, so no task reads anything new.',
+  'already-handled':
+    'this new value was handled already. EventBridge delivers at least once, and one rotation can be announced several ways; the state table remembers each change (item, label, version) for a day, so nothing is queued twice.',
+};
+
+/** Why a service that uses the changed item is left alone. */
+export const SKIP_REASON_TEXT: Readonly<Record<SkipReason, string>> = {
+  'opted-out': `tagged ${OPT_TAG_KEY}=${OPT_OUT}`,
+  'deployment-controller': 'CODE_DEPLOY or EXTERNAL deployments: its own pipeline deploys it',
+  'scaled-to-zero': 'no task runs; the next one reads the new value',
+  'pinned-version': 'reads a fixed version, which did not change',
+  'stage-not-moved': 'the label it reads did not move',
+};

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { enqueueRedeploys } from '../../functions/app/enqueue-redeploys.ts';
+import type { RedeployMessage } from '../../functions/core/queue-message.ts';
+
+const messageFor = (name: string): RedeployMessage => ({
+  service: {
+    serviceArn: `arn:aws:ecs:us-east-1:1:service/main/${name}`,
+    serviceName: name,
+    clusterArn: 'arn:aws:ecs:us-east-1:1:cluster/main',
+  },
+  changeKey: 'arn:secret|AWSCURRENT|v2',
+  change: {
+    kind: 'secretsmanager',
+    arn: 'arn:secret',
+    name: 'db',
+    account: '1',
+    region: 'us-east-1',
+    label: 'AWSCURRENT',
+    versionId: 'v2',
+    trigger: 'Secret Label Updated',
+  },
+});
+
+describe('enqueueRedeploys', () => {
+  it('records every service as pending before it queues the messages, delayed by the coalescing window', async () => {
+    const events: string[] = [];
+    const messages = ['api', 'worker', 'cron'].map(messageFor);
+
+    await enqueueRedeploys(
+      messages,
+      {
+        pending: { add: async (message) => void events.push(`pending ${message.service.serviceName}`) },
+        queue: {
+          send: async (sent, delaySeconds) =>
+            void events.push(
+              `send ${sent.map((message) => message.service.serviceName).join(',')} after ${delaySeconds} s`,
+            ),
+        },
+      },
+      45,
+    );
+
+    expect(events).toEqual([
+      'pending api',
+      'pending worker',
+      'pending cron',
+      'send api,worker,cron after 45 s',
+    ]);
+  });
+
+  it('queues nothing when a service cannot be recorded as pending', async () => {
+    const sent: RedeployMessage[] = [];
+
+    const enqueuing = enqueueRedeploys(
+      [messageFor('api')],
+      {
+        pending: { add: async () => Promise.reject(new Error('table unavailable')) },
+        queue: { send: async (messages) => void sent.push(...messages) },
+      },
+      60,
+    );
+
+    await expect(enqueuing).rejects.toThrow('table unavailable');
+    expect(sent).toEqual([]);
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../functions/core/errors.ts';
+import { settingsFromEnv, workerSettingsFromEnv } from '../../functions/wiring/settings.ts';
+
+describe('settingsFromEnv', () => {
+  it('defaults to a direct, real run over every cluster with 8 in flight and 2 updates a second', () => {
+    expect(settingsFromEnv({})).toEqual({
+      dryRun: false,
+      selection: 'all',
+      concurrency: 8,
+      updatesPerSecond: 2,
+      tableName: null,
+      queueUrl: null,
+      coalesceSeconds: 60,
+      maxReceiveCount: 5,
+      visibilityTimeoutSeconds: 300,
+    });
+  });
+
+  it('reads every setting', () => {
+    expect(
+      settingsFromEnv({
+        DRY_RUN: 'true',
+        SELECTION_MODE: 'tagged',
+        CONCURRENCY: '16',
+        UPDATES_PER_SECOND: '0.5',
+        TABLE_NAME: 'state',
+        QUEUE_URL: 'https://sqs/q',
+        COALESCE_SECONDS: '0',
+        MAX_RECEIVE_COUNT: '3',
+        VISIBILITY_TIMEOUT_SECONDS: '900',
+      }),
+    ).toEqual({
+      dryRun: true,
+      selection: 'tagged',
+      concurrency: 16,
+      updatesPerSecond: 0.5,
+      tableName: 'state',
+      queueUrl: 'https://sqs/q',
+      coalesceSeconds: 0,
+      maxReceiveCount: 3,
+      visibilityTimeoutSeconds: 900,
+    });
+  });
+
+  it.each([
+    [{ DRY_RUN: 'maybe' }, 'DRY_RUN must be true or false, got "maybe"'],
+    [{ SELECTION_MODE: 'ALL' }, 'SELECTION_MODE must be "all" or "tagged", got "ALL"'],
+    [{ CONCURRENCY: '100' }, 'CONCURRENCY must be a whole number from 1 to 50, got "100"'],
+    [{ UPDATES_PER_SECOND: '6' }, 'UPDATES_PER_SECOND must be a number above 0 and at most 5, got "6"'],
+    [{ UPDATES_PER_SECOND: 'fast' }, 'UPDATES_PER_SECOND must be a number above 0 and at most 5'],
+    [{ COALESCE_SECONDS: '901' }, 'COALESCE_SECONDS must be a whole number from 0 to 900, got "901"'],
+    [{ MAX_RECEIVE_COUNT: '0' }, 'MAX_RECEIVE_COUNT must be a whole number from 1 to 1000, got "0"'],
+    [
+      { VISIBILITY_TIMEOUT_SECONDS: '1e3' },
+      'VISIBILITY_TIMEOUT_SECONDS must be a whole number from 1 to 43200, got "1e3"',
+    ],
+    [{ QUEUE_URL: 'https://sqs/q' }, 'QUEUE_URL needs TABLE_NAME'],
+  ])('fails fast on %o, naming the variable', (env, message) => {
+    expect(() => settingsFromEnv(env)).toThrow(ConfigurationError);
+    expect(() => settingsFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('workerSettingsFromEnv', () => {
+  it('reads the same settings as the change functions, with the queue and the table', () => {
+    const settings = workerSettingsFromEnv({
+      QUEUE_URL: 'https://sqs/q',
+      TABLE_NAME: 'state',
+      MAX_RECEIVE_COUNT: '7',
+      UPDATES_PER_SECOND: '1',
+    });
+
+    expect(settings).toMatchObject({
+      queueUrl: 'https://sqs/q',
+      tableName: 'state',
+      maxReceiveCount: 7,
+      visibilityTimeoutSeconds: 300,
+      updatesPerSecond: 1,
+    });
+  });
+
+  it.each([
+    [{ TABLE_NAME: 'state' }, 'QUEUE_URL must be set for the redeploy worker'],
+    [{ QUEUE_URL: ' ', TABLE_NAME: 'state' }, 'QUEUE_URL must be set for the redeploy worker'],
+    [
+      { QUEUE_URL: 'https://sqs/q', TABLE_NAME: 'state', MAX_RECEIVE_COUNT: 'x' },
+      'MAX_RECEIVE_COUNT must be',
+    ],
+  ])('refuses %o, naming the variable', (env, message) => {
+    expect(() => workerSettingsFromEnv(env)).toThrow(ConfigurationError);
+    expect(() => workerSettingsFromEnv(env)).toThrow(message);
+  });
+});
