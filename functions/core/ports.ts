@@ -5,6 +5,7 @@ import type { Change } from './change.ts';
 import type { DeploymentGroupRef } from './deployment-groups.ts';
 import type { RedeployMessage } from './queue-message.ts';
 import type { TaskDefinitionReferences } from './reference.ts';
+import type { DeploymentVia, RolloutObservation, StartedDeployment } from './rollout.ts';
 import type { Service, ServiceRef } from './service.ts';
 import type { ItemQuery, MetadataAnswer, MoveRecord } from './staleness.ts';
 
@@ -119,4 +120,14 @@ export interface Telemetry {
   warn(message: LogMessage, fields: LogFields): void;
   error(message: LogMessage, fields: LogFields): void;
   count(metric: MetricName, value: number): void;
+}
+
+/** Reads what ECS (or CodeDeploy) reports about a deployment the tool started; `core/rollout.ts` decides. */
+export interface RolloutReader {
+  /** The deployments this reader follows: those started through `via`. */
+  readonly via: DeploymentVia;
+  /** The service and its deployments as they are now. */
+  observe(started: StartedDeployment): Promise<RolloutObservation>;
+  /** Why a task of the deployment stopped, when one did and it can be read; null otherwise. */
+  stoppedTaskReason(started: StartedDeployment): Promise<string | null>;
 }

@@ -113,7 +113,10 @@ const IGNORED: [file: string, reason: string, item: ChangedItem][] = [
 ];
 
 const REFUSED: [file: string, message: RegExp][] = [
-  ['unsupported-ecs-event.json', /unsupported event.*aws\.ecs.*ECS Deployment State Change/],
+  ['ecs-deployment-in-progress.json', /unsupported event.*aws\.ecs.*ECS Deployment State Change/],
+  ['ecs-deployment-completed.json', /unsupported event.*aws\.ecs.*ECS Deployment State Change/],
+  ['ecs-deployment-failed.json', /unsupported event.*aws\.ecs.*ECS Deployment State Change/],
+  ['ecs-deployment-rollback-in-progress.json', /unsupported event.*aws\.ecs.*ECS Deployment State Change/],
   ['not-json.txt', /not valid JSON/],
 ];
 

@@ -307,7 +307,7 @@ describe('secret-changed and parameter-changed handlers', () => {
 
   it('refuses an event of an unsupported kind with InvalidEventError', async () => {
     // Prepare
-    const unsupported = await event('unsupported-ecs-event.json');
+    const unsupported = await event('ecs-deployment-completed.json');
     proxy.clear();
 
     // Act

@@ -284,7 +284,10 @@ export const STORIES: Readonly<Record<string, Story>> = {
     await writer.labelParameter(PARAMETER_NAME);
     return {};
   },
-  'unsupported-ecs-event.json': nothingWritten,
+  'ecs-deployment-in-progress.json': nothingWritten,
+  'ecs-deployment-completed.json': nothingWritten,
+  'ecs-deployment-failed.json': nothingWritten,
+  'ecs-deployment-rollback-in-progress.json': nothingWritten,
   'not-json.txt': nothingWritten,
 };
 

@@ -263,7 +263,7 @@ describe('refused events', () => {
 
   it('refuses an event of a kind it does not support, naming the kinds it does', () => {
     refused(
-      () => parseEventJson(fixtureText('unsupported-ecs-event.json')),
+      () => parseEventJson(fixtureText('ecs-deployment-completed.json')),
       /unsupported event: source "aws.ecs".*Supported/,
     );
   });
