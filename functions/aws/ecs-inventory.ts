@@ -35,6 +35,8 @@ function toService(described: EcsService, clusterArn: string): Service | null {
     deploymentController: described.deploymentController?.type ?? 'ECS',
     tags,
     deployedAt: newestCreation(described),
+    // What existed before the tool acted: only a deployment not among these can be the tool's.
+    deploymentIds: (described.deployments ?? []).flatMap((deployment) => deployment.id ?? []),
   };
 }
 

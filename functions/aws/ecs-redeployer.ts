@@ -4,11 +4,14 @@
  * UpdateService has no idempotency token, so a blind retry after a timeout or a 5xx can deploy twice when
  * the first call did land. This adapter therefore retries itself (its client makes one attempt a call) and,
  * after an answer that leaves it unknown whether ECS acted, asks DescribeServices first: a PRIMARY
- * deployment created since the attempt began is that attempt's, and is not made again.
+ * deployment that did not exist before the first attempt, and was created since it began, is one of this
+ * redeploy's attempts, and is not made again. Only one that did not exist before counts: a service deployed by
+ * CI/CD seconds before the run has a fresh PRIMARY that is not ours, and claiming it would report a
+ * redeploy that never happened.
  */
 import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import type { Redeployer } from '../core/ports.ts';
-import type { ServiceRef } from '../core/service.ts';
+import type { RedeployTarget, ServiceRef } from '../core/service.ts';
 
 export interface RedeployRetry {
   /** Attempts per service, the first included. @default 10 */
@@ -83,9 +86,16 @@ export class EcsRedeployer implements Redeployer {
     this.#random = retry.random ?? Math.random;
   }
 
-  async redeploy(service: ServiceRef): Promise<{ deploymentId: string | null }> {
+  async redeploy(service: RedeployTarget): Promise<{ deploymentId: string | null }> {
+    // Where the scan did not say which deployments existed, look before acting. If even that look fails,
+    // no deployment can be told to be ours: an ambiguous answer is then retried (at worst a redundant
+    // deployment), never reported as done.
+    const known =
+      service.deploymentIds === undefined
+        ? await this.#deploymentIdsOf(service).catch(() => null)
+        : new Set(service.deploymentIds);
+    const firstAttemptAt = this.#now();
     for (let attempt = 1; ; attempt += 1) {
-      const startedAt = this.#now();
       try {
         // Only cluster and service: a task definition family would move the service to its latest revision.
         const answer = await this.ecs.send(
@@ -101,8 +111,8 @@ export class EcsRedeployer implements Redeployer {
       } catch (error) {
         const kind = classify(error);
         if (kind === null || attempt >= this.#attempts) throw error;
-        if (kind === 'ambiguous') {
-          const landed = await this.#deploymentSince(service, startedAt).catch(() => null);
+        if (kind === 'ambiguous' && known !== null) {
+          const landed = await this.#newDeployment(service, known, firstAttemptAt).catch(() => null);
           if (landed !== null) return { deploymentId: landed };
         }
         await this.#sleep(
@@ -112,13 +122,29 @@ export class EcsRedeployer implements Redeployer {
     }
   }
 
-  async #deploymentSince(service: ServiceRef, startedAt: number): Promise<string | null> {
+  async #describe(service: ServiceRef) {
     const answer = await this.ecs.send(
       new DescribeServicesCommand({ cluster: service.clusterArn, services: [service.serviceName] }),
     );
-    const primary = answer.services?.[0]?.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+    return answer.services?.[0]?.deployments ?? [];
+  }
+
+  async #deploymentIdsOf(service: ServiceRef): Promise<Set<string>> {
+    return new Set((await this.#describe(service)).flatMap((deployment) => deployment.id ?? []));
+  }
+
+  /** The PRIMARY deployment, when it is new: unknown before the first attempt and created since it began. */
+  async #newDeployment(
+    service: ServiceRef,
+    known: ReadonlySet<string>,
+    firstAttemptAt: number,
+  ): Promise<string | null> {
+    const primary = (await this.#describe(service)).find((deployment) => deployment.status === 'PRIMARY');
     const created = primary?.createdAt?.getTime();
-    return primary?.id !== undefined && created !== undefined && created >= startedAt - CLOCK_SKEW_MS
+    return primary?.id !== undefined &&
+      !known.has(primary.id) &&
+      created !== undefined &&
+      created >= firstAttemptAt - CLOCK_SKEW_MS
       ? primary.id
       : null;
   }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { redeployForChange } from '../app/handle-change.ts';
 import { whoUses } from '../app/who-uses.ts';
-import { createAwsClients } from '../aws/clients.ts';
+import { type AwsClients, type ClientOptions, createAwsClients } from '../aws/clients.ts';
 import { partitionOf } from '../core/arn.ts';
 import { parseEventJson } from '../core/change.ts';
 import { InvalidQueryError, RefusedInputError } from '../core/errors.ts';
@@ -38,8 +38,15 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-async function execute(command: Exclude<Command, { name: 'help' }>, io: Io): Promise<number> {
-  const clients = createAwsClients({ region: command.region });
+/** Makes the SDK clients for a command; the real ones unless a test gives its own. */
+export type ClientFactory = (options: ClientOptions) => AwsClients;
+
+async function execute(
+  command: Exclude<Command, { name: 'help' }>,
+  io: Io,
+  createClients: ClientFactory,
+): Promise<number> {
+  const clients = createClients({ region: command.region });
   const invocation = localInvocation();
   const ports = changeAdapters(clients, command, {
     unplaceable: (serviceArn) =>
@@ -80,14 +87,18 @@ async function execute(command: Exclude<Command, { name: 'help' }>, io: Io): Pro
   return report.summary.failed > 0 ? EXIT.failed : EXIT.done;
 }
 
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = processIo,
+  createClients: ClientFactory = createAwsClients,
+): Promise<number> {
   try {
     const command = parseArgs(argv);
     if (command.name === 'help') {
       io.stdout(USAGE);
       return EXIT.done;
     }
-    return await execute(command, io);
+    return await execute(command, io, createClients);
   } catch (error) {
     if (error instanceof RefusedInputError) {
       io.stderr(`rotation-redeploy: ${error.message}`);

@@ -6,7 +6,7 @@ import type { DeploymentGroupRef } from './deployment-groups.ts';
 import type { RedeployMessage } from './queue-message.ts';
 import type { TaskDefinitionReferences } from './reference.ts';
 import type { DeploymentVia, RolloutObservation, StartedDeployment } from './rollout.ts';
-import type { Service, ServiceRef } from './service.ts';
+import type { RedeployTarget, Service, ServiceRef } from './service.ts';
 import type { ItemQuery, MetadataAnswer, MoveRecord } from './staleness.ts';
 
 /**
@@ -38,7 +38,7 @@ export interface TaskDefinitions {
 
 export interface Redeployer {
   /** Forces a new deployment of the service's current task definition; returns the new PRIMARY deployment. */
-  redeploy(service: ServiceRef): Promise<{ readonly deploymentId: string | null }>;
+  redeploy(service: RedeployTarget): Promise<{ readonly deploymentId: string | null }>;
 }
 
 /** Which CodeDeploy deployment group deploys a service (services on the CODE_DEPLOY deployment controller). */

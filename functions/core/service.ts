@@ -12,8 +12,17 @@ export interface ServiceRef {
   readonly clusterArn: string;
 }
 
+/**
+ * A service to redeploy. A deployment counts as the tool's only when it did not exist before the tool acted,
+ * so the ids ECS listed before come along where the scan read them; where they are not known (a queued
+ * message), the redeployer reads them before its first attempt.
+ */
+export interface RedeployTarget extends ServiceRef {
+  readonly deploymentIds?: readonly string[] | undefined;
+}
+
 /** What the tool knows about an ECS service; the inventory adapters fill it from DescribeServices. */
-export interface Service extends ServiceRef {
+export interface Service extends RedeployTarget {
   readonly taskDefinitionArn: string;
   readonly desiredCount: number;
   /** `ECS` (also when ECS reports none), `CODE_DEPLOY` or `EXTERNAL`. */

@@ -13,12 +13,18 @@ const SERVICE = {
  * An ECS endpoint where UpdateService answers from `script` in turn; `lands` says whether that call really
  * made a deployment (a 500 or a timeout can come after ECS acted). DescribeServices shows the latest one.
  */
-function endpoint(script: { answer: EcsAnswer | 'timeout'; lands: boolean }[], now: () => number) {
+function endpoint(
+  script: { answer: EcsAnswer | 'timeout'; lands: boolean }[],
+  now: () => number,
+  existing: { id: string; createdAt: number } | null = null,
+) {
   const made: string[] = [];
-  let latest: { id: string; createdAt: number } | null = null;
+  let latest = existing;
   let call = 0;
+  let describes = 0;
   const handler = ecsRequestHandler((action) => {
     if (action === 'DescribeServices') {
+      describes += 1;
       const deployments =
         latest === null ? [] : [{ id: latest.id, status: 'PRIMARY', createdAt: latest.createdAt / 1000 }];
       return { ok: { services: [{ serviceArn: SERVICE.serviceArn, deployments }] } };
@@ -40,7 +46,7 @@ function endpoint(script: { answer: EcsAnswer | 'timeout'; lands: boolean }[], n
     requestHandler: handler,
     maxAttempts: 1,
   });
-  return { client, made, calls: () => call };
+  return { client, made, calls: () => call, describes: () => describes };
 }
 
 const serverError: EcsAnswer = { error: 'ServerException', message: 'internal error', status: 500 };
@@ -66,6 +72,72 @@ describe('EcsRedeployer', () => {
 
     expect(ecs.calls()).toBe(1);
     expect(ecs.made).toHaveLength(1);
+  });
+
+  it('fails, never claiming a deployment made seconds before it (by CI/CD) when every attempt answers 5xx', async () => {
+    const ecs = endpoint(
+      Array.from({ length: 4 }, () => ({ answer: serverError, lands: false })),
+      clock,
+      { id: 'ecs-svc/by-ci', createdAt: clock() - 3_000 },
+    );
+
+    const attempt = new EcsRedeployer(ecs.client, { ...retry, attempts: 4 }).redeploy(SERVICE);
+
+    await expect(attempt).rejects.toThrow('internal error');
+    expect(ecs.calls()).toBe(4);
+    expect(ecs.made).toEqual([]);
+  });
+
+  it('uses the deployments the scan saw as those known before, without asking ECS again', async () => {
+    const ecs = endpoint(
+      Array.from({ length: 3 }, () => ({ answer: serverError, lands: false })),
+      clock,
+      { id: 'ecs-svc/by-ci', createdAt: clock() - 3_000 },
+    );
+
+    const attempt = new EcsRedeployer(ecs.client, { ...retry, attempts: 3 }).redeploy({
+      ...SERVICE,
+      deploymentIds: ['ecs-svc/by-ci'],
+    });
+
+    await expect(attempt).rejects.toThrow('internal error');
+    // One look after each ambiguous answer but the last, none before the first attempt.
+    expect(ecs.describes()).toBe(2);
+  });
+
+  it('counts a deployment an earlier attempt made, found after a later ambiguous answer', async () => {
+    // Each back-off lets ten seconds pass: the later attempt starts long after the deployment was made.
+    let now = clock();
+    const ticking = {
+      ...retry,
+      now: () => now,
+      sleep: async () => {
+        now += 10_000;
+      },
+    };
+    const ecs = endpoint(
+      [
+        { answer: 'timeout', lands: true },
+        { answer: throttled, lands: false },
+        { answer: serverError, lands: false },
+      ],
+      () => now,
+      { id: 'ecs-svc/by-ci', createdAt: clock() - 3_000 },
+    );
+    // The look right after the timeout fails, so only the look after the 5xx can find it.
+    ecs.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'DescribeServicesCommand' && ecs.calls() === 1)
+          throw new Error('network down');
+        return next(args);
+      },
+      { step: 'initialize', name: 'failSecondLook' },
+    );
+
+    const result = await new EcsRedeployer(ecs.client, { ...ticking, attempts: 5 }).redeploy(SERVICE);
+
+    expect(result).toEqual({ deploymentId: 'ecs-svc/1' });
+    expect(ecs.made).toEqual(['ecs-svc/1']);
   });
 
   it('retries a call that timed out before reaching ECS, deploying once', async () => {

@@ -10,22 +10,25 @@ import { SimulatedEcs } from '../../bench/simulated-ecs.ts';
 import { syntheticAccount } from '../../bench/synthetic-account.ts';
 import { installVirtualClock, type VirtualClock } from '../../bench/virtual-clock.ts';
 import { redeployForChange } from '../../functions/app/handle-change.ts';
-import { RETRY_CONFIG } from '../../functions/aws/clients.ts';
+import { type AwsClients, createAwsClients, RETRY_CONFIG } from '../../functions/aws/clients.ts';
 import { ClusterInventory } from '../../functions/aws/ecs-inventory.ts';
 import { ecsLimits, paceEcsClient } from '../../functions/aws/ecs-pacing.ts';
 import { EcsRedeployer } from '../../functions/aws/ecs-redeployer.ts';
 import { EcsTaskDefinitions } from '../../functions/aws/task-definitions.ts';
+import { main } from '../../functions/cli/main.ts';
 import { parseEvent } from '../../functions/core/change.ts';
+import type { Report } from '../../functions/core/report.ts';
 
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-AbCdEf';
-const change = parseEvent({
+const labelUpdated = {
   source: 'aws.secretsmanager',
   'detail-type': 'Secret Label Updated',
   account: '123456789012',
   region: 'us-east-1',
   resources: [SECRET],
   detail: { name: 'prod/db-password', labelUpdated: 'AWSCURRENT', versionId: 'v2' },
-});
+};
+const change = parseEvent(labelUpdated);
 
 /** Every action's bucket a tenth of AWS's: other callers (CI/CD) use the rest, so ours is throttled often. */
 const STORM_BUCKETS = {
@@ -138,5 +141,62 @@ describe('faults, tried and survived', () => {
     expect(failed[0]?.reason).toBe('ServerException: injected failure');
     expect(stats.updatesByService.size).toBe(matching.length - 1);
     expect([...stats.updatesByService.values()].every((count) => count === 1)).toBe(true);
+  }, 120_000);
+
+  it('reports failed, and exits 1, for a service deployed seconds before the run whose UpdateService answers 5xx every time', async () => {
+    // Prepare: CI/CD deploys one of the services seconds before the rotation, so its PRIMARY deployment is
+    // fresh; from then on every UpdateService of it answers 500.
+    clock = installVirtualClock(Date.parse('2026-11-23T00:00:00Z'));
+    const virtual = clock;
+    const account = syntheticAccount({ services: 300, clusters: 6, changedSecretArn: SECRET });
+    const simulated = new SimulatedEcs(account, { latencyMs: 20 });
+    const doomed = [...account.matchingServiceArns][0] ?? '';
+    const doomedName = doomed.slice(doomed.lastIndexOf('/') + 1);
+    const doomedCluster = doomed.split('/')[1] ?? '';
+    await virtual.run(() =>
+      simulated.answer('UpdateService', { cluster: doomedCluster, service: doomedName }),
+    );
+    await virtual.idle(3_000);
+    simulated.resetStats();
+    const endpoint = ecsEndpoint(async (action, input) =>
+      action === 'UpdateService' && input.service === doomedName
+        ? { error: 'ServerException', message: 'injected failure', status: 500 }
+        : simulated.answer(action, input),
+    );
+    const clients = (): AwsClients => {
+      const config = {
+        ...RETRY_CONFIG,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        requestHandler: endpoint,
+      };
+      const ecs = new ECSClient(config);
+      const ecsUpdates = new ECSClient({ ...config, maxAttempts: 1 });
+      paceEcsClient(ecs, ecsLimits(2));
+      paceEcsClient(ecsUpdates, ecsLimits(2));
+      return { ...createAwsClients({ region: 'us-east-1' }), ecs, ecsUpdates };
+    };
+    const stdout: string[] = [];
+    const io = {
+      stdout: (text: string) => void stdout.push(text),
+      stderr: () => {},
+      progress: () => {},
+      readText: async () => JSON.stringify(labelUpdated),
+    };
+
+    // Act
+    const code = await virtual.run(() => main(['run', '--event', 'rotation.json', '--json'], io, clients));
+
+    // Assess
+    const report = JSON.parse(stdout.join('\n')) as Report;
+    const failed = report.services.filter((service) => service.action === 'failed');
+    expect(code).toBe(1);
+    expect(failed.map((service) => [service.serviceName, service.deploymentId, service.reason])).toEqual([
+      [doomedName, null, 'ServerException: injected failure'],
+    ]);
+    const others = [...account.matchingServiceArns].filter((arn) => arn !== doomed).sort();
+    expect([...simulated.stats.updatesByService.keys()].sort()).toEqual(others);
+    expect([...simulated.stats.updatesByService.values()].every((count) => count === 1)).toBe(true);
+    expect(report.summary).toMatchObject({ redeployed: others.length, failed: 1 });
   }, 120_000);
 });
