@@ -40,6 +40,8 @@ export const LOG_MESSAGES = {
   serviceRedeployRetrying: 'service redeploy failed, will be retried',
   /** The worker forced a new deployment. */
   serviceRedeployed: 'service redeployed',
+  /** A dry-run worker's message: what it would have redeployed (it calls no UpdateService). */
+  serviceWouldRedeploy: 'service would be redeployed (dry run)',
   /** The worker found the message's change already carried by an earlier deployment. */
   redeployAlreadyDone: 'redeploy already done for this change',
   /** An event the tool cannot act on; it goes to the on-failure queue after the retries. */

@@ -87,6 +87,8 @@ export interface QueueWorkerOptions {
   readonly maxReceiveCount: number;
   /** How long a claimed service stays held if this worker dies: the queue's visibility timeout. */
   readonly visibilityTimeoutSeconds: number;
+  /** Say what would be redeployed and touch nothing: a redriven message must not deploy in a dry run either. */
+  readonly dryRun: boolean;
 }
 
 /**
@@ -108,6 +110,11 @@ export async function redeployQueueRecord(
     changeKey: message.changeKey,
     receiveCount,
   };
+  if (options.dryRun) {
+    // Nothing claimed, nothing marked done: the record is consumed and no UpdateService is called.
+    telemetry.info(LOG_MESSAGES.serviceWouldRedeploy, fields);
+    return;
+  }
   try {
     const holdMs = options.visibilityTimeoutSeconds * 1000;
     const outcome = await redeployFromQueue(message, ports, record.messageId, holdMs, invocation);

@@ -340,6 +340,50 @@ describe('durable redeploys through the queue', () => {
     });
   });
 
+  it('never calls UpdateService from a dry-run worker, whatever is in its queue, and logs what it would do', async () => {
+    // Prepare: a stack that was not a dry run queued two redeploys; the worker now runs with DRY_RUN.
+    const version = await putSecret('second');
+    await (await loadHandlers(queuedEnv())).secret(labelUpdated(version), context('secret-changed'));
+    const messages = await receiveAll();
+    const before = { app: await deployment('app'), web: await deployment('web') };
+    const proxy = await startRecordingProxy(moto.endpoint);
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const dry = await loadHandlers({
+        ...queuedEnv(),
+        DRY_RUN: 'true',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        AWS_ENDPOINT_URL: proxy.endpoint,
+      });
+
+      // Act
+      const answer = await deliver(dry, messages);
+
+      // Assess
+      expect(answer.batchItemFailures).toEqual([]);
+      expect(proxy.callsOf('UpdateService')).toEqual([]);
+      expect({ app: await deployment('app'), web: await deployment('web') }).toEqual(before);
+      const lines = written
+        .flatMap((chunk) => chunk.split('\n'))
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line));
+      expect(
+        lines
+          .filter((line) => line.message === 'service would be redeployed (dry run)')
+          .map((line) => line.ecsService.serviceName)
+          .sort(),
+      ).toEqual(['app', 'web']);
+    } finally {
+      spy.mockRestore();
+      Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, POWERTOOLS_LOG_LEVEL: 'ERROR' });
+      await proxy.stop();
+    }
+  });
+
   it('refuses a message that is not a redeploy message, failing only that record', async () => {
     const handlers = await loadHandlers(queuedEnv());
 

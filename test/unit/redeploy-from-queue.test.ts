@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   redeployFromQueue,
+  redeployQueueRecord,
   retryDelaySeconds,
   ServiceBusyError,
 } from '../../functions/app/redeploy-from-queue.ts';
@@ -52,6 +53,38 @@ function redeployer(result: () => Promise<{ deploymentId: string | null }>) {
     },
   };
 }
+
+describe('redeployQueueRecord', () => {
+  it('in a dry run, never redeploys and never claims the service, and logs what it would do', async () => {
+    const { pending, calls } = pendingAnswering({ state: 'claimed', changeKeys: ['k1'] });
+    const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/9' }));
+    const logged: [string, Record<string, unknown>][] = [];
+    const telemetry = {
+      info: (text: string, fields: Record<string, unknown>) => void logged.push([text, fields]),
+      warn: () => {},
+      error: () => {},
+      count: () => {},
+    };
+    const record = {
+      messageId: 'msg-1',
+      receiptHandle: 'r-1',
+      body: JSON.stringify(message),
+      attributes: { ApproximateReceiveCount: '1' },
+    };
+
+    await redeployQueueRecord(
+      record,
+      { pending, redeployer: ecs.port, telemetry, retryDelay: { delay: async () => {} } },
+      { maxReceiveCount: 5, visibilityTimeoutSeconds: 300, dryRun: true },
+    );
+
+    expect(ecs.redeployed).toEqual([]);
+    expect(calls).toEqual([]);
+    expect(logged).toEqual([
+      ['service would be redeployed (dry run)', expect.objectContaining({ ecsService: message.service })],
+    ]);
+  });
+});
 
 describe('redeployFromQueue', () => {
   it('redeploys once for every change waiting on the service and marks them all done', async () => {
