@@ -17,10 +17,15 @@ export const SCAN_ACTIONS = [
 export type ScanAction = (typeof SCAN_ACTIONS)[number];
 export type CallsByAction = Readonly<Record<ScanAction, number>>;
 
+/** What `leastCalls` counts, in words, with the page sizes it counts with. */
+export function describeLeastCalls(): string {
+  return `ListClusters ceil(C/${LIST_CLUSTERS_PAGE.max}); ListServices ceil(n_c/${LIST_SERVICES_PAGE.max}) per cluster, at least 1; DescribeServices ceil(n_c/${DESCRIBE_SERVICES_MAX}) per cluster; DescribeTaskDefinition one per distinct task definition cold, none warm; UpdateService one per matching service`;
+}
+
 /**
- * ListClusters ceil(C/100); ListServices ceil(n_c/100) per cluster, at least 1; DescribeServices
- * ceil(n_c/10) per cluster; DescribeTaskDefinition one per distinct task definition (none when every
- * one is already known); UpdateService one per matching service.
+ * ListClusters one per page of clusters, ListServices one per page of a cluster's services (at least 1),
+ * DescribeServices one per batch of a cluster's services, DescribeTaskDefinition one per distinct task
+ * definition (none when every one is already known), UpdateService one per matching service.
  */
 export function leastCalls(account: SyntheticAccount, knownTaskDefinitions: boolean): CallsByAction {
   let listServices = 0;

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type ParsedEvent, parseEvent } from '../functions/core/change.ts';
-import { PIPELINES, type PipelineName } from './pipelines.ts';
+import { PIPELINES, type PipelineFacts, type PipelineName } from './pipelines.ts';
 import { type CallCount, SimulatedEcs } from './simulated-ecs.ts';
 import { syntheticAccount } from './synthetic-account.ts';
 import { installVirtualClock } from './virtual-clock.ts';
@@ -36,6 +36,8 @@ export interface RunMeasurement {
   readonly heapUsedPeakMb: number;
   /** Real ms. */
   readonly wallMs: number;
+  /** Services the run itself reported failed. */
+  readonly reportedFailed: number;
   /** Why the run threw, or how many services it reported failed; null when neither. */
   readonly error: string | null;
 }
@@ -50,18 +52,22 @@ export interface MemoryMeasurement {
 export interface Measurement {
   readonly spec: MeasurementSpec;
   readonly matches: number;
+  /** How the pipeline was built, as it says. */
+  readonly facts: PipelineFacts;
   readonly cold: RunMeasurement;
   readonly warm: RunMeasurement;
   readonly memory: MemoryMeasurement;
 }
 
-/** The rotation every run announces: the real-shape fixture of a Secret Label Updated event. */
-const EVENT_FILE = new URL('../events/secretsmanager-label-updated.json', import.meta.url);
+/** The rotation every run announces: the real-shape sample of a Secret Label Updated event. */
+export const ROTATION_EVENT = 'events/secretsmanager-label-updated.json';
+const EVENT_FILE = new URL(`../${ROTATION_EVENT}`, import.meta.url);
 /** Between the cold and the warm run: long enough for every bucket, ours and the account's, to refill. */
-const IDLE_BETWEEN_RUNS_MS = 60_000;
+export const IDLE_BETWEEN_RUNS_MS = 60_000;
 /** How bench/measure.ts marks its one line of output. */
 export const RESULT_PREFIX = 'BENCH_RESULT ';
-const SAMPLE_EVERY_STEPS = 16;
+/** Memory is sampled once every this many virtual timers, and at the end of each run. */
+export const SAMPLE_EVERY_STEPS = 16;
 const MB = 1024 * 1024;
 
 export async function readRotation(): Promise<{ readonly parsed: ParsedEvent; readonly at: number }> {
@@ -105,8 +111,10 @@ export async function measure(spec: MeasurementSpec): Promise<Measurement> {
       const startedAt = clock.now();
       const startedReal = realNow();
       let error: string | null = null;
+      let reportedFailed = 0;
       try {
         const outcome = await clock.run(() => pipeline.run(parsed), onStep);
+        reportedFailed = outcome.failed;
         if (outcome.failed > 0) error = `the run reported ${outcome.failed} services failed`;
       } catch (caught) {
         error = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
@@ -140,6 +148,7 @@ export async function measure(spec: MeasurementSpec): Promise<Measurement> {
         rssPeakMb: rssPeak / MB,
         heapUsedPeakMb: heapPeak / MB,
         wallMs,
+        reportedFailed,
         error,
       };
     };
@@ -151,6 +160,7 @@ export async function measure(spec: MeasurementSpec): Promise<Measurement> {
     return {
       spec,
       matches: account.matchingServiceArns.size,
+      facts: await pipeline.facts(),
       cold,
       warm,
       memory: {

@@ -1,8 +1,7 @@
 /**
- * The scanner many teams write, as the benchmark's point of comparison: ListServices with its default
- * page of 10, DescribeServices one service at a time, DescribeTaskDefinition for every service (no
- * cache), UpdateService as soon as a service matches. It decides with the same reference rules as ours,
- * so the two differ only in how they call ECS.
+ * The scanner many teams write, as the benchmark's point of comparison (NAIVE_SCANNER says what it calls).
+ * It decides with the same reference rules as ours, so the two differ only in how they call ECS. A service
+ * it cannot describe, read or redeploy is counted failed and the loop goes on, as such a loop's try/catch does.
  */
 import {
   DescribeServicesCommand,
@@ -15,9 +14,15 @@ import {
 import type { Change } from '../functions/core/change.ts';
 import { matchingReferences } from '../functions/core/decide.ts';
 import { referencesOf } from '../functions/core/reference.ts';
+import { LIST_SERVICES_PAGE } from './simulated-ecs.ts';
+
+/** What the naive scanner calls, in words for the results. */
+export const NAIVE_SCANNER = `ListClusters, ListServices with its default page of ${LIST_SERVICES_PAGE.default}, DescribeServices one service at a time, DescribeTaskDefinition for every service (no cache), UpdateService as soon as a service matches`;
 
 export interface NaiveOutcome {
   readonly redeployed: number;
+  /** Services that could not be described, read or redeployed. */
+  readonly failed: number;
 }
 
 async function* pages<T>(
@@ -38,7 +43,8 @@ export async function naiveRedeploy(
   servicesAtOnce = 1,
 ): Promise<NaiveOutcome> {
   let redeployed = 0;
-  const handle = async (cluster: string, serviceArn: string) => {
+  let failed = 0;
+  const redeployIfUser = async (cluster: string, serviceArn: string) => {
     const described = await ecs.send(new DescribeServicesCommand({ cluster, services: [serviceArn] }));
     const service = described.services?.[0];
     if (service?.status !== 'ACTIVE' || service.taskDefinition === undefined) return;
@@ -50,6 +56,10 @@ export async function naiveRedeploy(
     await ecs.send(new UpdateServiceCommand({ cluster, service: serviceArn, forceNewDeployment: true }));
     redeployed += 1;
   };
+  const handle = (cluster: string, serviceArn: string) =>
+    redeployIfUser(cluster, serviceArn).catch(() => {
+      failed += 1;
+    });
 
   const clusterPages = pages(async (nextToken) => {
     const answer = await ecs.send(new ListClustersCommand({ nextToken }));
@@ -70,5 +80,5 @@ export async function naiveRedeploy(
       }
     }
   }
-  return { redeployed };
+  return { redeployed, failed };
 }

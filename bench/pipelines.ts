@@ -1,17 +1,16 @@
 /**
  * The scanners the benchmark drives, each as one execution environment: build it once (cold), call
  * `run` per event; a second `run` on the same pipeline is a warm invocation with whatever it kept.
+ * Each says how it was built (`facts`), read from the objects it made, for the results to describe.
  */
 import { ECSClient, type ECSClientConfig } from '@aws-sdk/client-ecs';
-import { type HandleChangePorts, redeployForChange } from '../functions/app/handle-change.ts';
-import { RETRY_CONFIG } from '../functions/aws/clients.ts';
-import { ClusterInventory } from '../functions/aws/ecs-inventory.ts';
-import { DEFAULT_UPDATE_RATE, ecsLimits, paceEcsClient } from '../functions/aws/ecs-pacing.ts';
-import { EcsRedeployer } from '../functions/aws/ecs-redeployer.ts';
-import { EcsTaskDefinitions } from '../functions/aws/task-definitions.ts';
+import { redeployForChange } from '../functions/app/handle-change.ts';
+import { createAwsClients, RETRY_CONFIG } from '../functions/aws/clients.ts';
+import { PACING_MIDDLEWARE } from '../functions/aws/ecs-pacing.ts';
 import type { ParsedEvent } from '../functions/core/change.ts';
-import { DEFAULT_SETTINGS } from '../functions/wiring/settings.ts';
-import { naiveRedeploy } from './naive-scanner.ts';
+import { changeAdapters } from '../functions/wiring/adapters.ts';
+import { LIMITS } from '../functions/wiring/limits.ts';
+import { NAIVE_SCANNER, naiveRedeploy } from './naive-scanner.ts';
 import { REGION } from './synthetic-account.ts';
 
 export type EcsEndpoint = NonNullable<ECSClientConfig['requestHandler']>;
@@ -19,52 +18,96 @@ export type EcsEndpoint = NonNullable<ECSClientConfig['requestHandler']>;
 export interface RunOutcome {
   /** Services the run says it redeployed (the simulator counts what really happened). */
   readonly redeployed: number;
+  /** Services the run says it could not redeploy (or could not tell whether to). */
   readonly failed: number;
+}
+
+/** How a pipeline was built, as its own objects tell. */
+export interface PipelineFacts {
+  /** What runs: ours' use case, or the naive scanner. */
+  readonly runs: string;
+  /** The adapters behind the use case's ports, by class; empty for the naive scanner. */
+  readonly adapters: readonly string[];
+  readonly retryMode: string;
+  /** Attempts per call of the reads' client. */
+  readonly maxAttempts: number;
+  /** Attempts per UpdateService call. */
+  readonly updateAttempts: number;
+  /** Whether every ECS call first takes a token from our client-side buckets. */
+  readonly paced: boolean;
+  /** UpdateService calls per second our pacing allows; null when not paced. */
+  readonly updatesPerSecond: number | null;
+  /** Task definition reads and redeploys in flight (ours), or services handled at once (naive). */
+  readonly concurrency: number;
 }
 
 export interface Pipeline {
   run(parsed: ParsedEvent): Promise<RunOutcome>;
+  facts(): Promise<PipelineFacts>;
 }
 
 export type PipelineName = 'ours' | 'naive';
 
 const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
+/** The client's retry settings, as its resolved configuration holds them. */
+async function retrySettings(client: ECSClient): Promise<{ retryMode: string; maxAttempts: number }> {
+  const { retryMode, maxAttempts } = client.config;
+  return {
+    retryMode: typeof retryMode === 'function' ? await retryMode() : retryMode,
+    maxAttempts: await maxAttempts(),
+  };
+}
+
+const paced = (client: ECSClient) =>
+  client.middlewareStack.identify().some((name) => name.startsWith(PACING_MIDDLEWARE));
+
 /**
- * Ours, with the ECS client configured as createAwsClients does (adaptive retries, every ECS call paced
- * by our buckets) and the production adapters; the task definition cache lives as long as the pipeline.
- * The one place to swap in another pipeline: queued delivery, a persisted task definition cache.
+ * Ours as the change functions build it (createAwsClients, then the adapters picked for direct delivery
+ * without a state table), so the task definition cache lives as long as the pipeline, in memory.
  */
 export function ourPipeline(
   endpoint: EcsEndpoint,
   options: { readonly updatesPerSecond?: number; readonly concurrency?: number } = {},
 ): Pipeline {
-  const config = { ...RETRY_CONFIG, region: REGION, credentials: CREDENTIALS, requestHandler: endpoint };
-  const limits = ecsLimits(options.updatesPerSecond ?? DEFAULT_UPDATE_RATE);
-  const ecs = new ECSClient(config);
-  paceEcsClient(ecs, limits);
-  // As createAwsClients: UpdateService on a one-attempt client, retried by the redeployer itself.
-  const ecsUpdates = new ECSClient({ ...config, maxAttempts: 1 });
-  paceEcsClient(ecsUpdates, limits);
-  const ports: HandleChangePorts = {
-    inventory: new ClusterInventory(ecs),
-    taskDefinitions: new EcsTaskDefinitions(ecs),
-    delivery: { kind: 'direct', redeployer: new EcsRedeployer(ecsUpdates) },
-  };
-  const concurrency = options.concurrency ?? DEFAULT_SETTINGS.concurrency;
+  const updatesPerSecond = options.updatesPerSecond ?? LIMITS.updatesPerSecond.default;
+  const concurrency = options.concurrency ?? LIMITS.concurrency.default;
+  const clients = createAwsClients({
+    region: REGION,
+    credentials: CREDENTIALS,
+    requestHandler: endpoint,
+    updatesPerSecond,
+  });
+  const ports = changeAdapters(clients, { selection: 'all' });
   return {
     async run(parsed) {
       const report = await redeployForChange(parsed, ports, { dryRun: false, concurrency });
       return { redeployed: report.summary.redeployed, failed: report.summary.failed };
     },
+    async facts() {
+      const delivery =
+        ports.delivery.kind === 'direct'
+          ? [ports.delivery.redeployer]
+          : [ports.delivery.pending, ports.delivery.queue];
+      return {
+        runs: `\`${redeployForChange.name}\``,
+        adapters: [ports.inventory, ports.taskDefinitions, ...delivery].map((port) => port.constructor.name),
+        ...(await retrySettings(clients.ecs)),
+        updateAttempts: (await retrySettings(clients.ecsUpdates)).maxAttempts,
+        paced: paced(clients.ecs) && paced(clients.ecsUpdates),
+        updatesPerSecond: paced(clients.ecsUpdates) ? updatesPerSecond : null,
+        concurrency,
+      };
+    },
   };
 }
 
-/** The naive scanner on the same client settings, less our pacing and with standard retries. */
+/** The naive scanner on the same retry settings, less our pacing and with standard retries. */
 export function naivePipeline(
   endpoint: EcsEndpoint,
   options: { readonly servicesAtOnce?: number } = {},
 ): Pipeline {
+  const servicesAtOnce = options.servicesAtOnce ?? 1;
   const ecs = new ECSClient({
     ...RETRY_CONFIG,
     retryMode: 'standard',
@@ -73,9 +116,18 @@ export function naivePipeline(
     requestHandler: endpoint,
   });
   return {
-    async run(parsed) {
-      const { redeployed } = await naiveRedeploy(ecs, parsed.change, options.servicesAtOnce ?? 1);
-      return { redeployed, failed: 0 };
+    run: (parsed) => naiveRedeploy(ecs, parsed.change, servicesAtOnce),
+    async facts() {
+      const settings = await retrySettings(ecs);
+      return {
+        runs: NAIVE_SCANNER,
+        adapters: [],
+        ...settings,
+        updateAttempts: settings.maxAttempts,
+        paced: paced(ecs),
+        updatesPerSecond: null,
+        concurrency: servicesAtOnce,
+      };
     },
   };
 }

@@ -1,8 +1,7 @@
 /**
  * A simulated ECS API serving a synthetic account through the real SDK client stack (as its request
- * handler): AWS's documented token buckets per action (those of functions/aws/ecs-pacing.ts), its page sizes
- * (ListServices 10 a page unless asked for up to 100, DescribeServices 10 services a call) and a fixed latency
- * per call. It counts every call by action, throttled ones apart.
+ * handler): the token buckets AWS documents for ECS per action (per account and Region, shared with every
+ * caller), its page sizes and a fixed latency per call. It counts every call by action, throttled ones apart.
  */
 import type { BucketLimit } from '../functions/core/token-bucket.ts';
 import { type EcsAnswer, ecsEndpoint } from './ecs-endpoint.ts';
@@ -69,7 +68,12 @@ class RejectingBucket {
   }
 }
 
-const THROTTLED: EcsAnswer = { error: 'ThrottlingException', message: 'Rate exceeded', status: 400 };
+const THROTTLED = { error: 'ThrottlingException', message: 'Rate exceeded', status: 400 } as const;
+
+/** What the simulator enforces, in words for the results, with the numbers it enforces. */
+export function describeSimulatedApi(): string {
+  return `It enforces AWS's documented buckets per action and refuses a call with \`${THROTTLED.error}\` (HTTP ${THROTTLED.status}) when its bucket is empty; ListServices pages ${LIST_SERVICES_PAGE.default} by default, at most ${LIST_SERVICES_PAGE.max}; ListClusters ${LIST_CLUSTERS_PAGE.max}; DescribeServices takes at most ${DESCRIBE_SERVICES_MAX} services.`;
+}
 const invalid = (message: string): EcsAnswer => ({
   error: 'InvalidParameterException',
   message,

@@ -47,6 +47,12 @@ export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '123456789012';
 export const SHARE_OF_TASK_DEFINITIONS = 0.2;
 export const SHARE_OF_MATCHING_SERVICES = 0.01;
+
+/** The shape of every synthetic account, in words for the results, with the shares it is built with. */
+export function describeAccountShape(): string {
+  return `N services spread evenly over C clusters, ${SHARE_OF_TASK_DEFINITIONS * 100}% as many distinct task definitions as services, ${SHARE_OF_MATCHING_SERVICES * 100}% of services referencing the rotated secret (\`secrets[].valueFrom\`, whole secret or one JSON key); the others reference other secrets and parameters, some a secret whose name starts like the rotated one.`;
+}
+
 /** The most services that share one task definition referencing the changed secret. */
 const SERVICES_PER_MATCHING_TASK_DEFINITION = 5;
 

@@ -18,8 +18,14 @@ const FAKED: FakeMethod[] = [
   'hrtime',
 ];
 
-/** Steps with no timer left and the work still pending before the work is declared stuck. */
-const STALL_STEPS = 1_000;
+/**
+ * Real time with no timer pending and the work unsettled before the work is declared stuck. Measured in
+ * real milliseconds, not steps: the SDK reads its shared config files with real I/O, which on a busy
+ * machine can outlast any fixed number of quick steps.
+ */
+export const STALL_AFTER_REAL_MS = 30_000;
+/** The real clock, taken before any fake replaces it. */
+const realNow = performance.now.bind(performance);
 
 export interface VirtualClock {
   /** Virtual milliseconds since the epoch. */
@@ -42,7 +48,11 @@ export function nodeTimerDelay(ms: unknown): number {
   return delay >= 1 && delay <= 2_147_483_647 ? Math.ceil(delay) : 1;
 }
 
-export function installVirtualClock(startMs: number): VirtualClock {
+export function installVirtualClock(
+  startMs: number,
+  options: { readonly stallAfterRealMs?: number } = {},
+): VirtualClock {
+  const stallAfterRealMs = options.stallAfterRealMs ?? STALL_AFTER_REAL_MS;
   const clock = install({ now: startMs, toFake: FAKED, loopLimit: 1_000_000 });
   // Same functions as the fakes; only the delay changes.
   const fakeSetTimeout = clock.setTimeout;
@@ -64,11 +74,14 @@ export function installVirtualClock(startMs: number): VirtualClock {
           outcome = { error };
         },
       );
-      let idleSteps = 0;
+      let idleSince: number | null = null;
       while (outcome === null) {
-        idleSteps = clock.countTimers() === 0 ? idleSteps + 1 : 0;
-        if (idleSteps > STALL_STEPS)
-          throw new Error('the work is waiting on something other than virtual time');
+        idleSince = clock.countTimers() === 0 ? (idleSince ?? realNow()) : null;
+        if (idleSince !== null && realNow() - idleSince > stallAfterRealMs) {
+          throw new Error(
+            `the work is waiting on something other than virtual time (no timer pending for ${stallAfterRealMs} real ms)`,
+          );
+        }
         await clock.nextAsync();
         onStep?.();
       }

@@ -1,6 +1,6 @@
 /** SDK clients, configured once: the standard chain (AWS_REGION, profiles, AWS_ENDPOINT_URL) plus adaptive retries. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { ECSClient, type ECSClientConfig } from '@aws-sdk/client-ecs';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_UPDATE_RATE, ecsLimits, paceEcsClient } from './ecs-pacing.ts';
@@ -11,6 +11,15 @@ import { DEFAULT_UPDATE_RATE, ecsLimits, paceEcsClient } from './ecs-pacing.ts';
  */
 export const RETRY_CONFIG = { retryMode: 'adaptive', maxAttempts: 10 } as const;
 
+/** What every client shares: the retry settings, and where and as whom it calls when told. */
+export interface SharedClientConfig {
+  readonly retryMode: (typeof RETRY_CONFIG)['retryMode'];
+  readonly maxAttempts: number;
+  readonly endpoint?: string;
+  readonly credentials?: ECSClientConfig['credentials'];
+  readonly requestHandler?: ECSClientConfig['requestHandler'];
+}
+
 export interface AwsClients {
   /** ECS reads: adaptive retries, every attempt paced. */
   readonly ecs: ECSClient;
@@ -19,18 +28,33 @@ export interface AwsClients {
   readonly tagging: ResourceGroupsTaggingAPIClient;
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
-  /** The configuration the other clients share, for clients made per Region later. */
-  readonly config: typeof RETRY_CONFIG;
+  /** The configuration the other clients share (no Region), for clients made per Region later. */
+  readonly config: SharedClientConfig;
 }
 
 export interface ClientOptions {
   readonly region?: string | undefined;
   /** UpdateService calls per second at most (default 2, of the account's 5). */
   readonly updatesPerSecond?: number;
+  /** Every client calls this endpoint (an emulator) instead of the SDK's choice (AWS_ENDPOINT_URL, AWS). */
+  readonly endpoint?: string | undefined;
+  /** Instead of the SDK's credential chain. */
+  readonly credentials?: ECSClientConfig['credentials'];
+  /**
+   * Every client sends its requests through this handler instead of HTTP: the benchmark's simulated ECS
+   * API and the fault tests answer through it, behind the very client stack the functions run.
+   */
+  readonly requestHandler?: ECSClientConfig['requestHandler'];
 }
 
 export function createAwsClients(options: ClientOptions = {}): AwsClients {
-  const config = options.region === undefined ? RETRY_CONFIG : { ...RETRY_CONFIG, region: options.region };
+  const shared: SharedClientConfig = {
+    ...RETRY_CONFIG,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(options.requestHandler === undefined ? {} : { requestHandler: options.requestHandler }),
+  };
+  const config = options.region === undefined ? shared : { ...shared, region: options.region };
   const limits = ecsLimits(options.updatesPerSecond ?? DEFAULT_UPDATE_RATE);
   const ecs = new ECSClient(config);
   paceEcsClient(ecs, limits);
@@ -42,6 +66,6 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
     tagging: new ResourceGroupsTaggingAPIClient(config),
     dynamodb: new DynamoDBClient(config),
     sqs: new SQSClient(config),
-    config: RETRY_CONFIG,
+    config: shared,
   };
 }

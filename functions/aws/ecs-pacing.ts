@@ -28,6 +28,9 @@ export function ecsLimits(updatesPerSecond: number): Record<string, BucketLimit>
   };
 }
 
+/** The name the pacing step goes by in a client's middleware stack. */
+export const PACING_MIDDLEWARE = 'rotationRedeployEcsPacing';
+
 export function paceEcsClient(
   client: ECSClient,
   limits: Readonly<Record<string, BucketLimit>>,
@@ -42,6 +45,6 @@ export function paceEcsClient(
       return next(args);
     },
     // After the retry middleware, so that each attempt is paced, not only the first.
-    { step: 'finalizeRequest', priority: 'low', name: 'rotationRedeployEcsPacing' },
+    { step: 'finalizeRequest', priority: 'low', name: PACING_MIDDLEWARE },
   );
 }

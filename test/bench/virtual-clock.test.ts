@@ -71,4 +71,33 @@ describe('installVirtualClock', () => {
       clock.uninstall();
     }
   });
+
+  it('waits for real I/O the work needs, however many quick steps it takes', async () => {
+    const realSetTimeout = setTimeout;
+    const clock = installVirtualClock(0, { stallAfterRealMs: 5_000 });
+    try {
+      const value = await clock.run(async () => {
+        // Stands in for a file read: a real delay, no virtual timer pending meanwhile.
+        await new Promise((resolve) => realSetTimeout(resolve, 1_500));
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        return 'read';
+      });
+
+      expect(value).toBe('read');
+      expect(clock.now()).toBe(2_000);
+    } finally {
+      clock.uninstall();
+    }
+  });
+
+  it('rejects work that waits on neither virtual time nor anything real for too long', async () => {
+    const clock = installVirtualClock(0, { stallAfterRealMs: 200 });
+    try {
+      const stuck = clock.run(() => new Promise<never>(() => {}));
+
+      await expect(stuck).rejects.toThrow(/waiting on something other than virtual time/);
+    } finally {
+      clock.uninstall();
+    }
+  });
 });

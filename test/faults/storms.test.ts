@@ -3,21 +3,17 @@
  * UpdateService (some after ECS acted), and one service failing every time. Runs ours on the benchmark's
  * simulated ECS API in virtual time, so the SDK's real retry stack and our pacing run at full length.
  */
-import { ECSClient } from '@aws-sdk/client-ecs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ecsEndpoint } from '../../bench/ecs-endpoint.ts';
 import { SimulatedEcs } from '../../bench/simulated-ecs.ts';
 import { syntheticAccount } from '../../bench/synthetic-account.ts';
 import { installVirtualClock, type VirtualClock } from '../../bench/virtual-clock.ts';
 import { redeployForChange } from '../../functions/app/handle-change.ts';
-import { type AwsClients, createAwsClients, RETRY_CONFIG } from '../../functions/aws/clients.ts';
-import { ClusterInventory } from '../../functions/aws/ecs-inventory.ts';
-import { ecsLimits, paceEcsClient } from '../../functions/aws/ecs-pacing.ts';
-import { EcsRedeployer } from '../../functions/aws/ecs-redeployer.ts';
-import { EcsTaskDefinitions } from '../../functions/aws/task-definitions.ts';
+import { createAwsClients } from '../../functions/aws/clients.ts';
 import { main } from '../../functions/cli/main.ts';
 import { parseEvent } from '../../functions/core/change.ts';
 import type { Report } from '../../functions/core/report.ts';
+import { changeAdapters } from '../../functions/wiring/adapters.ts';
 
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-AbCdEf';
 const labelUpdated = {
@@ -45,6 +41,15 @@ type Fault = (
   call: number,
 ) => 'timeout-after' | 'timeout-before' | '5xx-after' | 'refuse' | 'throttle' | null;
 
+/** The clients every entry point makes, sending every call to the simulated ECS API. */
+const simulatedClients = (endpoint: ReturnType<typeof ecsEndpoint>) =>
+  createAwsClients({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    requestHandler: endpoint,
+    updatesPerSecond: 2,
+  });
+
 let clock: VirtualClock | undefined;
 afterEach(() => {
   clock?.uninstall();
@@ -71,21 +76,8 @@ async function runWith(fault: Fault, buckets?: typeof STORM_BUCKETS) {
       throw Object.assign(new Error('socket timeout'), { name: 'TimeoutError' });
     return answer;
   });
-  const config = {
-    ...RETRY_CONFIG,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    requestHandler: endpoint,
-  };
-  const ecs = new ECSClient(config);
-  const updates = new ECSClient({ ...config, maxAttempts: 1 });
-  paceEcsClient(ecs, ecsLimits(2));
-  paceEcsClient(updates, ecsLimits(2));
-  const ports = {
-    inventory: new ClusterInventory(ecs),
-    taskDefinitions: new EcsTaskDefinitions(ecs),
-    delivery: { kind: 'direct' as const, redeployer: new EcsRedeployer(updates) },
-  };
+  // The clients and adapters the change functions make (direct delivery, no state table), on the simulator.
+  const ports = changeAdapters(simulatedClients(endpoint), { selection: 'all' });
   const virtual = clock;
   const report = await virtual.run(() => redeployForChange(change, ports, { dryRun: false, concurrency: 8 }));
   const matching = [...account.matchingServiceArns];
@@ -163,19 +155,7 @@ describe('faults, tried and survived', () => {
         ? { error: 'ServerException', message: 'injected failure', status: 500 }
         : simulated.answer(action, input),
     );
-    const clients = (): AwsClients => {
-      const config = {
-        ...RETRY_CONFIG,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-        requestHandler: endpoint,
-      };
-      const ecs = new ECSClient(config);
-      const ecsUpdates = new ECSClient({ ...config, maxAttempts: 1 });
-      paceEcsClient(ecs, ecsLimits(2));
-      paceEcsClient(ecsUpdates, ecsLimits(2));
-      return { ...createAwsClients({ region: 'us-east-1' }), ecs, ecsUpdates };
-    };
+    const clients = () => simulatedClients(endpoint);
     const stdout: string[] = [];
     const io = {
       stdout: (text: string) => void stdout.push(text),
