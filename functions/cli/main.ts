@@ -5,12 +5,13 @@ import { whoUses } from '../app/who-uses.ts';
 import { type AwsClients, type ClientOptions, createAwsClients } from '../aws/clients.ts';
 import { partitionOf } from '../core/arn.ts';
 import { parseEventJson } from '../core/change.ts';
-import { InvalidQueryError, RefusedInputError } from '../core/errors.ts';
-import { itemsNamedBy } from '../core/reference.ts';
+import { RefusedInputError } from '../core/errors.ts';
+import { itemsNamedBy, parseItemQuery } from '../core/reference.ts';
 import type { Report } from '../core/report.ts';
 import { changeAdapters } from '../wiring/adapters.ts';
 import { localInvocation } from '../wiring/invocation.ts';
 import { type Command, parseArgs, SELECTED, USAGE, UsageError } from './args.ts';
+import { printable, printableJson } from './printable.ts';
 import { renderReport, renderWhoUses } from './render.ts';
 
 export const EXIT = { done: 0, failed: 1, refused: 2 } as const;
@@ -46,25 +47,22 @@ async function execute(
   io: Io,
   createClients: ClientFactory,
 ): Promise<number> {
+  // Refused before any AWS call: a query that names nothing is an error, never "no service uses it".
+  const query = command.name === 'who-uses' ? parseItemQuery(command.query) : null;
   const clients = createClients({ region: command.region });
   const invocation = localInvocation();
   const ports = changeAdapters(clients, command, {
     unplaceable: (serviceArn) =>
       io.stderr(
-        `warning: ${serviceArn} is in the short ARN format; its cluster cannot be told, so it is skipped`,
+        `warning: ${printable(serviceArn)} is in the short ARN format; its cluster cannot be told, so it is skipped`,
       ),
   });
   if (command.name === 'who-uses') {
     const region = await clients.ecs.config.region();
-    const items = itemsNamedBy(command.query, { partition: partitionOf(region), region });
-    if (items.length === 0) {
-      throw new InvalidQueryError(
-        `"${command.query}" is neither a Secrets Manager or SSM parameter ARN nor a secret or parameter name`,
-      );
-    }
+    const items = itemsNamedBy(query ?? command.query, { partition: partitionOf(region), region });
     io.progress(`Scanning ${SELECTED[command.selection]} in ${region}...`);
     const report = await whoUses(command.query, items, ports, command.concurrency, invocation);
-    io.stdout(command.json ? JSON.stringify(report, null, 2) : renderWhoUses(report));
+    io.stdout(command.json ? printableJson(report) : renderWhoUses(report));
     return report.unreadable.length > 0 ? EXIT.failed : EXIT.done;
   }
   let text: string;
@@ -76,14 +74,15 @@ async function execute(
     });
   }
   const parsed = parseEventJson(text);
-  if (parsed.ignored === null) io.progress(`Finding the services that use ${parsed.change.arn}...`);
+  if (parsed.ignored === null)
+    io.progress(`Finding the services that use ${printable(parsed.change.arn)}...`);
   const report: Report = await redeployForChange(
     parsed,
     ports,
     { dryRun: command.name === 'plan', concurrency: command.concurrency },
     invocation,
   );
-  io.stdout(command.json ? JSON.stringify(report, null, 2) : renderReport(report));
+  io.stdout(command.json ? printableJson(report) : renderReport(report));
   return report.summary.failed > 0 ? EXIT.failed : EXIT.done;
 }
 
@@ -101,13 +100,13 @@ export async function main(
     return await execute(command, io, createClients);
   } catch (error) {
     if (error instanceof RefusedInputError) {
-      io.stderr(`rotation-redeploy: ${error.message}`);
+      io.stderr(`rotation-redeploy: ${printable(error.message)}`);
       return EXIT.refused;
     }
     // AWS or network trouble: the scan could not finish, so nothing can be promised about any service.
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`rotation-redeploy: the scan did not finish (${name}: ${message})`);
+    io.stderr(`rotation-redeploy: the scan did not finish (${printable(`${name}: ${message}`)})`);
     return EXIT.failed;
   }
 }

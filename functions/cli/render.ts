@@ -1,12 +1,17 @@
-/** Reports as a person reads them: a table and a summary. Pure: returns text, prints nothing. */
+/**
+ * Reports as a person reads them: a table and a summary. Pure: returns text, prints nothing. Every string
+ * that came from outside (the event, ECS, an error) goes through `printable`; the table does it for its cells.
+ */
 
 import type { WhoUsesReport } from '../app/who-uses.ts';
 import { clusterNameOf } from '../core/arn.ts';
 import { IGNORE_REASON_TEXT } from '../core/reason-texts.ts';
 import type { Report } from '../core/report.ts';
+import { printable } from './printable.ts';
 
-/** Columns padded to their widest cell, a dashed rule under the header. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Columns padded to their widest cell, a dashed rule under the header; every cell printable. */
+export function table(header: readonly string[], cells: readonly (readonly string[])[]): string {
+  const rows = cells.map((row) => row.map(printable));
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
@@ -30,11 +35,11 @@ function scannedLine(scanned: Report['scanned'], durationMs: number): string {
 
 export function renderReport(report: Report): string {
   const { change } = report;
-  const label = change.label === null ? '' : `, label ${change.label}`;
-  const version = change.versionId === null ? '' : `, version ${change.versionId}`;
+  const label = change.label === null ? '' : `, label ${printable(change.label)}`;
+  const version = change.versionId === null ? '' : `, version ${printable(change.versionId)}`;
   const lines = [
-    `Change: ${change.kind} ${change.name} (${change.trigger}${label}${version})`,
-    `        ${change.arn}`,
+    `Change: ${change.kind} ${printable(change.name)} (${printable(change.trigger)}${label}${version})`,
+    `        ${printable(change.arn)}`,
   ];
   if (report.ignored !== null) {
     lines.push(
@@ -78,7 +83,7 @@ export function renderReport(report: Report): string {
 export function renderWhoUses(report: WhoUsesReport): string {
   const lines: string[] = [];
   if (report.services.length === 0) {
-    lines.push(`No service's current task definition references ${report.query}.`);
+    lines.push(`No service's current task definition references ${printable(report.query)}.`);
   } else {
     lines.push(
       table(
@@ -93,11 +98,11 @@ export function renderWhoUses(report: WhoUsesReport): string {
     );
   }
   for (const unreadable of report.unreadable) {
-    lines.push(`Unknown: ${unreadable.serviceArn}: ${unreadable.reason}`);
+    lines.push(`Unknown: ${printable(unreadable.serviceArn)}: ${printable(unreadable.reason)}`);
   }
   lines.push(
     '',
-    `${report.services.length} services use ${report.query}.`,
+    `${report.services.length} services use ${printable(report.query)}.`,
     scannedLine(report.scanned, report.durationMs),
   );
   return lines.join('\n');

@@ -7,7 +7,8 @@ import { CLOUDTRAIL_SECRET_EVENT_NAMES } from '../contract.ts';
 import {
   normaliseParameterName,
   parameterArn,
-  parseArn,
+  parameterNameProblem,
+  parseItemArn,
   partitionOf,
   secretArn,
   splitSecretId,
@@ -179,29 +180,24 @@ function parseKnownEvent(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
 function secretChange(
   arn: string,
   knownName: string | undefined,
-  envelope: Envelope,
   fields: Pick<Change, 'label' | 'movedLabels' | 'versionId' | 'trigger'>,
 ): Change {
-  const parsed = parseArn(arn);
-  if (parsed?.service !== 'secretsmanager' || !parsed.resource.startsWith('secret:')) {
+  const parsed = parseItemArn(arn);
+  if ('problem' in parsed)
+    throw new InvalidEventError(`not a Secrets Manager secret ARN: "${arn}": ${parsed.problem}`);
+  if (parsed.arn.kind !== 'secretsmanager') {
     throw new InvalidEventError(`not a Secrets Manager secret ARN: "${arn}"`);
   }
-  const id = parsed.resource.slice('secret:'.length);
+  const { id, partition, region, account } = parsed.arn;
   const split = splitSecretId(id, knownName);
   return {
     kind: 'secretsmanager',
     arn,
     name: split.name,
-    account: parsed.account || envelope.account,
-    region: parsed.region || envelope.region,
+    account,
+    region,
     ...fields,
-    item: {
-      kind: 'secretsmanager',
-      partition: parsed.partition,
-      region: parsed.region || envelope.region,
-      account: parsed.account || envelope.account,
-      ...split,
-    },
+    item: { kind: 'secretsmanager', partition, region, account, ...split },
   };
 }
 
@@ -217,7 +213,7 @@ function fromLabelUpdated(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
     envelope.resources[0] ??
     secretArn(partitionOf(envelope.region), envelope.region, envelope.account, detail.name);
   const moved = labelsMoved([detail.labelUpdated]);
-  const change = secretChange(arn, detail.name, envelope, {
+  const change = secretChange(arn, detail.name, {
     ...moved,
     versionId: detail.versionId ?? null,
     trigger: 'Secret Label Updated',
@@ -269,7 +265,7 @@ function fromCloudTrail(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
   const arn = cloudTrailSecretArn(envelope, detail);
   const name = stringField(detail.responseElements, 'name');
   const make = (moved: Pick<Change, 'label' | 'movedLabels'>, versionId: string | null) =>
-    secretChange(arn, name, envelope, { ...moved, versionId, trigger: eventName });
+    secretChange(arn, name, { ...moved, versionId, trigger: eventName });
   const none = labelsMoved([]);
   const responseVersion = stringField(detail.responseElements, 'versionId') ?? null;
 
@@ -324,14 +320,30 @@ function fromParameterChange(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
     'detail',
     'the Parameter Store Change event',
   );
-  const fromResource = envelope.resources[0] === undefined ? null : parseArn(envelope.resources[0]);
-  if (fromResource !== null && fromResource.service !== 'ssm') {
-    throw new InvalidEventError(`resources[0] is not an SSM parameter ARN: "${envelope.resources[0]}"`);
+  const nameProblem = parameterNameProblem(detail.name);
+  if (nameProblem !== null) {
+    throw new InvalidEventError(`detail.name "${detail.name}" is no parameter name: ${nameProblem}`);
   }
-  const region = fromResource?.region || envelope.region;
-  const partition = fromResource?.partition ?? partitionOf(region);
-  const account = fromResource?.account || envelope.account;
   const name = normaliseParameterName(detail.name);
+  // The bus an event was forwarded to is not where the parameter lives: the ARN says, when there is one.
+  const resource = envelope.resources[0];
+  const parsed = parseItemArn(
+    resource ?? parameterArn(partitionOf(envelope.region), envelope.region, envelope.account, name),
+  );
+  if ('problem' in parsed || parsed.arn.kind !== 'ssm') {
+    const problem = 'problem' in parsed ? `: ${parsed.problem}` : '';
+    throw new InvalidEventError(
+      resource === undefined
+        ? `the event's account and Region name no parameter${problem}`
+        : `resources[0] is not an SSM parameter ARN: "${resource}"${problem}`,
+    );
+  }
+  if (parsed.arn.name !== name) {
+    throw new InvalidEventError(
+      `resources[0] names parameter "${parsed.arn.name}" but detail.name is "${detail.name}"`,
+    );
+  }
+  const { partition, region, account } = parsed.arn;
   const change: Change = {
     kind: 'ssm',
     arn: parameterArn(partition, region, account, name),

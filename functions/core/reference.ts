@@ -2,7 +2,18 @@
  * What a task definition references, and whether a change reaches it. The ECS reference rules live
  * here and nowhere else: the plan, the handlers and the CLI's `who-uses` all ask this module.
  */
-import { isSuffixedSecretId, normaliseParameterName, parseArn, splitSecretId } from './arn.ts';
+import {
+  isSuffixedSecretId,
+  normaliseParameterName,
+  parameterNameProblem,
+  parseArn,
+  parseItemArn,
+  SECRETS_MANAGER_REFERENCE_PATH,
+  secretNameProblem,
+  secretThroughReferencePath,
+  splitSecretId,
+} from './arn.ts';
+import { InvalidQueryError } from './errors.ts';
 
 /** Where in a task definition a reference sits. */
 export type ReferenceField = 'secrets' | 'secretOptions' | 'repositoryCredentials' | 'fsxCredentials';
@@ -167,17 +178,10 @@ function parseValueFrom(valueFrom: string, field: ReferenceField, context: TaskC
   return secretThroughParameterStore(context, name) ?? ssmReference(context, name);
 }
 
-/**
- * Parameter Store's reserved path for Secrets Manager: `/aws/reference/secretsmanager/NAME` (or its SSM ARN) reads
- * secret NAME's `AWSCURRENT` value through Parameter Store. ECS passes the name to SSM GetParameters as written,
- * so such a reference changes when the secret's AWSCURRENT moves, and never with a Parameter Store event.
- */
-export const SECRETS_MANAGER_REFERENCE_PATH = 'aws/reference/secretsmanager/';
-
 /** The secret a normalised parameter name reads through the reserved path; null for an ordinary parameter. */
 function secretThroughParameterStore(where: TaskContext, name: string): Parsed | null {
-  if (!name.startsWith(SECRETS_MANAGER_REFERENCE_PATH)) return null;
-  const id = name.slice(SECRETS_MANAGER_REFERENCE_PATH.length);
+  const id = secretThroughReferencePath(name);
+  if (id === null) return null;
   if (id === '') return { problem: `/${SECRETS_MANAGER_REFERENCE_PATH} must be followed by a secret name` };
   if (id.includes(':')) {
     return {
@@ -277,61 +281,71 @@ export function unchangedReason(
   return 'stage-not-moved';
 }
 
-/** The item a CLI query names: a Secrets Manager or SSM ARN, or a bare name (either kind). */
-export function itemsNamedBy(query: string, where: { partition: string; region: string }): Item[] {
-  const arn = parseArn(query);
-  if (arn?.service === 'secretsmanager') {
-    const id = arn.resource.startsWith('secret:')
-      ? (arn.resource.slice('secret:'.length).split(':')[0] ?? '')
-      : '';
-    if (id === '') return [];
-    return [
-      {
-        kind: 'secretsmanager',
-        partition: arn.partition,
-        region: arn.region,
-        account: arn.account,
-        ...splitSecretId(id),
-      },
-    ];
+/**
+ * What a CLI query names, checked by the rules events are read by: a secret or parameter ARN, or a bare name
+ * that Secrets Manager or Parameter Store (or both) would accept. Anything else is an InvalidQueryError.
+ */
+export type ItemQuery =
+  | { readonly kind: 'arn'; readonly item: Item }
+  | {
+      readonly kind: 'name';
+      readonly secret: { readonly name: string; readonly suffix: string | null } | null;
+      readonly parameterName: string | null;
+    };
+
+export function parseItemQuery(query: string): ItemQuery {
+  if (query.startsWith('arn:')) {
+    const parsed = parseItemArn(query);
+    if ('problem' in parsed)
+      throw new InvalidQueryError(`"${query}" is not a secret or parameter ARN: ${parsed.problem}`);
+    const { arn } = parsed;
+    const where = { partition: arn.partition, region: arn.region, account: arn.account };
+    if (arn.kind === 'secretsmanager') {
+      return { kind: 'arn', item: { kind: 'secretsmanager', ...where, ...splitSecretId(arn.id) } };
+    }
+    // A query for `/aws/reference/secretsmanager/NAME` asks for secret NAME: no parameter of that name exists.
+    const throughPath = secretThroughReferencePath(arn.name);
+    return {
+      kind: 'arn',
+      item:
+        throughPath === null
+          ? { kind: 'ssm', ...where, name: arn.name }
+          : { kind: 'secretsmanager', ...where, ...splitSecretId(throughPath) },
+    };
   }
-  if (arn?.service === 'ssm') {
-    if (!arn.resource.startsWith('parameter/')) return [];
-    const name = normaliseParameterName(arn.resource.slice('parameter'.length));
-    const named = { partition: arn.partition, region: arn.region, account: arn.account };
-    if (name.startsWith(SECRETS_MANAGER_REFERENCE_PATH)) return secretQueriedThroughPath(name, named);
-    return name === '' ? [] : [{ kind: 'ssm', ...named, name }];
+  const throughPath = secretThroughReferencePath(normaliseParameterName(query));
+  if (throughPath !== null) {
+    const problem = secretNameProblem(splitSecretId(throughPath).name);
+    if (problem !== null) throw new InvalidQueryError(`"${query}" names no secret: ${problem}`);
+    return { kind: 'name', secret: splitSecretId(throughPath), parameterName: null };
   }
-  if (arn !== null || query === '' || query.startsWith('arn:')) return [];
-  if (normaliseParameterName(query).startsWith(SECRETS_MANAGER_REFERENCE_PATH)) {
-    return secretQueriedThroughPath(normaliseParameterName(query), { ...where, account: null });
+  const secretProblem = secretNameProblem(query);
+  const parameterProblem = parameterNameProblem(query);
+  if (secretProblem !== null && parameterProblem !== null) {
+    throw new InvalidQueryError(
+      `"${query}" is neither a Secrets Manager or SSM parameter ARN nor a name either would accept: ${secretProblem}; ${parameterProblem}`,
+    );
   }
-  // A bare name can be a secret or a parameter; the account is whichever the scan covers.
-  return [
-    {
-      kind: 'secretsmanager',
-      partition: where.partition,
-      region: where.region,
-      account: null,
-      name: query,
-      suffix: null,
-    },
-    {
-      kind: 'ssm',
-      partition: where.partition,
-      region: where.region,
-      account: null,
-      name: normaliseParameterName(query),
-    },
-  ];
+  return {
+    kind: 'name',
+    secret: secretProblem === null ? { name: query, suffix: null } : null,
+    parameterName: parameterProblem === null ? normaliseParameterName(query) : null,
+  };
 }
 
-/** A query for `/aws/reference/secretsmanager/NAME` asks for secret NAME: no parameter of that name exists. */
-function secretQueriedThroughPath(
-  name: string,
-  where: { partition: string; region: string; account: string | null },
+/** The items a CLI query names; a bare name is looked for in `where` (the Region the CLI scans). */
+export function itemsNamedBy(
+  query: string | ItemQuery,
+  where: { partition: string; region: string },
 ): Item[] {
-  const id = name.slice(SECRETS_MANAGER_REFERENCE_PATH.length);
-  if (id === '' || id.includes(':')) return [];
-  return [{ kind: 'secretsmanager', ...where, ...splitSecretId(id) }];
+  const parsed = typeof query === 'string' ? parseItemQuery(query) : query;
+  if (parsed.kind === 'arn') return [parsed.item];
+  // A bare name can be a secret or a parameter; the account is whichever the scan covers.
+  const items: Item[] = [];
+  if (parsed.secret !== null)
+    items.push({ kind: 'secretsmanager', ...where, account: null, ...parsed.secret });
+  if (parsed.parameterName !== null) {
+    items.push({ kind: 'ssm', ...where, account: null, name: parsed.parameterName });
+  }
+  return items;
 }

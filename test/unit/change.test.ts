@@ -316,3 +316,97 @@ describe('refused events', () => {
     refused(() => parseEvent(event), 'not a Secrets Manager secret ARN');
   });
 });
+
+describe('parseEvent refuses names AWS would never accept', () => {
+  const ESC = '\u001b';
+  const SECRET_PREFIX = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:';
+  const refusedAs = (event: Json, message: RegExp) => {
+    expect(() => parseEvent(event)).toThrow(InvalidEventError);
+    expect(() => parseEvent(event)).toThrow(message);
+  };
+  const labelUpdated = (arn: string, name = 'prod/db-password') => {
+    const event = fixture('secretsmanager-label-updated.json');
+    event.resources = [arn];
+    event.detail.name = name;
+    return event;
+  };
+  const parameterChange = (name: string, resource?: string) => {
+    const event = fixture('ssm-parameter-update.json');
+    event.detail.name = name;
+    event.resources = resource === undefined ? [] : [resource];
+    return event;
+  };
+
+  it.each([
+    ['an ANSI escape in the secret ARN', `${SECRET_PREFIX}prod/db${ESC}[2K-AbCdEf`],
+    ['a carriage return in the secret ARN', `${SECRET_PREFIX}prod/db\r-AbCdEf`],
+    ['a space in the secret name', `${SECRET_PREFIX}prod db-AbCdEf`],
+    ['a star for a secret name', `${SECRET_PREFIX}*`],
+    ['a secret ARN with extra colons', `${SECRET_PREFIX}prod/db-AbCdEf:password::`],
+    ['a secret ARN with no account', 'arn:aws:secretsmanager:us-east-1::secret:prod/db-AbCdEf'],
+    [
+      'a secret ARN whose Region is not one',
+      'arn:aws:secretsmanager:us-east-1\n:123456789012:secret:prod/db',
+    ],
+  ])('refuses a Secret Label Updated with %s', (_, arn) => {
+    refusedAs(labelUpdated(arn), /not a Secrets Manager secret ARN/);
+  });
+
+  it('refuses a Secret Label Updated without resources whose detail.name no secret could have', () => {
+    const event = labelUpdated('', `prod/db${ESC}]0;owned${ESC}\\`);
+    event.resources = [];
+
+    refusedAs(event, /secret name is 1 to 512 ASCII letters, digits and the characters \/_\+=\.@-/);
+  });
+
+  it('refuses a CloudTrail record whose secretId no secret could have', () => {
+    const event = fixture('cloudtrail-rotation-succeeded.json');
+    event.detail.additionalEventData = { SecretId: `prod/db\u202e` };
+
+    refusedAs(event, /not a Secrets Manager secret ARN/);
+  });
+
+  it.each([
+    ['an ANSI escape', `/prod/api${ESC}[31m/url`],
+    ['a space', '/prod/api url'],
+    ['a star', '*'],
+    ['a slash alone', '/'],
+    ['two slashes', '//'],
+    ['an empty level', '/prod//url'],
+    ['a trailing slash', '/prod/api/'],
+    ['a character Parameter Store refuses', '/prod/api+url'],
+    ['sixteen levels', `/${Array.from({ length: 16 }, (_, index) => `l${index}`).join('/')}`],
+  ])('refuses a Parameter Store Change whose name has %s, saying what a name may hold', (_, name) => {
+    refusedAs(parameterChange(name), /detail\.name .* is no parameter name: a parameter/);
+  });
+
+  it('refuses a Parameter Store Change whose resource names another parameter than detail.name', () => {
+    const event = parameterChange('/prod/api/url', 'arn:aws:ssm:us-east-1:123456789012:parameter/prod/other');
+
+    refusedAs(event, /names parameter "prod\/other" but detail\.name is "\/prod\/api\/url"/);
+  });
+
+  it('refuses a Parameter Store Change whose resource is a parameter ARN with extra colons', () => {
+    const event = parameterChange(
+      '/prod/api/url',
+      'arn:aws:ssm:us-east-1:123456789012:parameter/prod/api/url:3',
+    );
+
+    refusedAs(event, /resources\[0\] is not an SSM parameter ARN/);
+  });
+
+  it.each([
+    ['the longest secret name', `${SECRET_PREFIX}${'a'.repeat(512)}-AbCdEf`, 'a'.repeat(512)],
+    ['every character a secret name may hold', `${SECRET_PREFIX}a/b_c+d=e.f@g-h-AbCdEf`, 'a/b_c+d=e.f@g-h'],
+  ])('accepts %s', (_, arn, name) => {
+    expect(parseEvent(labelUpdated(arn, name)).change.name).toBe(name);
+  });
+
+  it.each([
+    ['a plain name', 'FEATURE_FLAGS'],
+    ['every character a parameter name may hold', '/a-b/c_d/e.f/G9'],
+    ['fifteen levels', `/${Array.from({ length: 15 }, (_, index) => `l${index}`).join('/')}`],
+  ])('accepts a parameter with %s', (_, name) => {
+    expect(parseEvent(parameterChange(name)).change.name).toBe(name);
+  });
+});

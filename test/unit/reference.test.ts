@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidQueryError } from '../../functions/core/errors.ts';
 import {
   type Item,
   itemsNamedBy,
@@ -335,15 +336,52 @@ describe('itemsNamedBy', () => {
       `${SSM}/aws/reference/secretsmanager/prod/db-AbCdEf`,
       [{ kind: 'secretsmanager', name: 'prod/db', suffix: 'AbCdEf', account: '123456789012' }],
     ],
-    ['/aws/reference/secretsmanager/', []],
-    ['arn:aws:s3:::bucket', []],
-    ['arn:nonsense', []],
-    ['', []],
+    // A name only Secrets Manager accepts is looked for as a secret alone.
+    ['prod/db+admin@corp', [{ kind: 'secretsmanager', name: 'prod/db+admin@corp', account: null }]],
   ])('reads the query %s', (query, expected) => {
     const items = itemsNamedBy(query, here);
     expect(items).toHaveLength(expected.length);
     expected.forEach((fields, index) => {
       expect(items[index]).toMatchObject(fields);
     });
+  });
+
+  it.each([
+    ['an S3 ARN', 'arn:aws:s3:::bucket', /only Secrets Manager secrets and SSM parameters/],
+    ['a truncated ARN', 'arn:nonsense', /an ARN is arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE/],
+    ['nothing', '', /neither .* nor a name either would accept/],
+    ['a star', '*', /neither .* nor a name either would accept/],
+    ['a slash', '/', /a secret name needs more than slashes; a parameter name has no empty hierarchy level/],
+    [
+      'two slashes',
+      '//',
+      /a secret name needs more than slashes; a parameter name has no empty hierarchy level/,
+    ],
+    [
+      'a secret ARN with extra colons',
+      `${SM}:prod/db:password::`,
+      /a secret ARN is arn:PARTITION:secretsmanager/,
+    ],
+    ['a parameter ARN with extra colons', `${SSM}/prod/api/url:3`, /a parameter ARN is arn:PARTITION:ssm/],
+    ['a parameter ARN with two slashes', `${SSM}//prod/api/url`, /one slash after "parameter"/],
+    [
+      'a secret ARN without an account',
+      'arn:aws:secretsmanager:us-east-1::secret:prod/db',
+      /12-digit account/,
+    ],
+    [
+      'the reserved path with no secret',
+      '/aws/reference/secretsmanager/',
+      /names no secret: a secret name is 1 to 512/,
+    ],
+    [
+      'the reserved path with a name no secret has',
+      '/aws/reference/secretsmanager/prod db',
+      /names no secret/,
+    ],
+    ['an escape in a name', 'prod/db\u001b[2K', /neither/],
+  ])('refuses %s, saying what a name or ARN may be', (_, query, message) => {
+    expect(() => itemsNamedBy(query, here)).toThrow(InvalidQueryError);
+    expect(() => itemsNamedBy(query, here)).toThrow(message);
   });
 });

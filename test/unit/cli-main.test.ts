@@ -1,0 +1,71 @@
+/** The CLI's refusals: input that names nothing AWS would accept exits 2 with a message, before any AWS call. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, type Io, main } from '../../functions/cli/main.ts';
+
+const ESC = '\u001b';
+
+beforeAll(() => {
+  // Nothing listens here: a refusal must come before any call, and a call that slipped through fails fast.
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_MAX_ATTEMPTS: '1',
+  });
+});
+
+function recordingIo(eventText = ''): Io & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    stdout: (text) => out.push(text),
+    stderr: (text) => err.push(text),
+    progress: () => {},
+    readText: async () => eventText,
+  };
+}
+
+describe('rotation-redeploy who-uses refuses a query that names nothing', () => {
+  it.each([
+    ['a star', '*'],
+    ['a slash', '/'],
+    ['two slashes', '//'],
+    ['a secret ARN with extra colons', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db:x:y'],
+    ['a parameter ARN with extra colons', 'arn:aws:ssm:us-east-1:123456789012:parameter/prod/api:3'],
+    ['a name with an escape sequence', `prod/db${ESC}[2K`],
+  ])('refuses %s with exit code 2 and a message naming it', async (_, query) => {
+    const io = recordingIo();
+
+    const code = await main(['who-uses', query], io);
+
+    expect(code).toBe(EXIT.refused);
+    expect(io.out).toEqual([]);
+    expect(io.err).toHaveLength(1);
+    expect(io.err[0]).toMatch(/^rotation-redeploy: ".*" is (neither|not a secret or parameter ARN)/);
+  });
+});
+
+describe('rotation-redeploy plan refuses an event naming what AWS would never accept', () => {
+  it('exits 2 and prints the refused name with its control characters escaped', async () => {
+    const event = {
+      'detail-type': 'Parameter Store Change',
+      source: 'aws.ssm',
+      account: '123456789012',
+      region: 'us-east-1',
+      resources: [],
+      detail: { operation: 'Update', name: `/prod/api${ESC}[2K\rSERVICE forged redeployed` },
+    };
+    const io = recordingIo(JSON.stringify(event));
+
+    const code = await main(['plan', '--event', 'event.json'], io);
+
+    expect(code).toBe(EXIT.refused);
+    expect(io.out).toEqual([]);
+    expect(io.err).toEqual([
+      'rotation-redeploy: detail.name "/prod/api\\x1b[2K\\rSERVICE forged redeployed" is no parameter name: a parameter name is ASCII letters, digits and the characters _.- with / between hierarchy levels',
+    ]);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import type { WhoUsesReport } from '../../functions/app/who-uses.ts';
+import { printable, printableJson } from '../../functions/cli/printable.ts';
+import { renderReport, renderWhoUses } from '../../functions/cli/render.ts';
+import type { Report } from '../../functions/core/report.ts';
+
+const ESC = '\u001b';
+/** A name that, printed raw, would wipe its line and print a forged row of the table. */
+const FORGED = `api${ESC}[2K\r\nforged   prod     redeployed`;
+/** Every character a terminal acts on, besides the newlines that separate the lines of the text. */
+const CONTROL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters left raw.
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+const report: Report = {
+  change: {
+    kind: 'ssm',
+    arn: 'arn:aws:ssm:us-east-1:123456789012:parameter/prod/api/url',
+    name: '/prod/api/url',
+    account: '123456789012',
+    region: 'us-east-1',
+    label: null,
+    versionId: `v1${ESC}]0;title\u0007`,
+    trigger: 'Parameter Store Change',
+  },
+  ignored: null,
+  dryRun: true,
+  summary: { matched: 1, redeployed: 0, wouldRedeploy: 1, queued: 0, skipped: 0, failed: 0 },
+  scanned: { clusters: 1, services: 1, taskDefinitions: 1 },
+  durationMs: 5,
+  services: [
+    {
+      serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/api',
+      serviceName: FORGED,
+      clusterArn: `arn:aws:ecs:us-east-1:123456789012:cluster/prod\u202e`,
+      taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:1',
+      action: 'would-redeploy',
+      reason: `Error: bad\u009b31m`,
+      deploymentId: null,
+      references: [{ container: `app${ESC}c`, field: 'secrets', valueFrom: '/prod/api/url' }],
+    },
+  ],
+};
+
+describe('printable', () => {
+  it.each([
+    ['plain text', 'prod/db-password', 'prod/db-password'],
+    ['an ANSI escape', `a${ESC}[31mb`, 'a\\x1b[31mb'],
+    ['newline, carriage return and tab', 'a\nb\rc\td', 'a\\nb\\rc\\td'],
+    ['DEL and a C1 control sequence introducer', 'a\u007fb\u009bc', 'a\\x7fb\\x9bc'],
+    ['a right-to-left override', 'abc\u202edef', 'abc\\u202edef'],
+    ['a line separator', 'a\u2028b', 'a\\u2028b'],
+  ])('escapes %s', (_, text, expected) => {
+    expect(printable(text)).toBe(expected);
+  });
+});
+
+describe('printableJson', () => {
+  it('escapes what JSON.stringify leaves raw and still parses back to the same value', () => {
+    const value = { name: `a\u009bb\u202ec${ESC}d` };
+
+    const text = printableJson(value);
+
+    expect(text).not.toMatch(CONTROL);
+    expect(text).toContain('\\u009b');
+    expect(JSON.parse(text)).toEqual(value);
+  });
+});
+
+describe('renderReport', () => {
+  it('prints every name from outside with its control characters escaped, so no line can be forged', () => {
+    const text = renderReport(report);
+
+    expect(text).not.toMatch(CONTROL);
+    expect(text.split('\n').some((line) => line.startsWith('forged'))).toBe(false);
+    expect(text).toContain('api\\x1b[2K\\r\\nforged');
+    expect(text).toContain('version v1\\x1b]0;title\\x07');
+    expect(text).toContain('prod\\u202e');
+    expect(text).toContain('Error: bad\\x9b31m');
+    expect(text).toContain('app\\x1bc.secrets');
+  });
+});
+
+describe('renderWhoUses', () => {
+  it('prints the query and the services with their control characters escaped', () => {
+    const whoUses: WhoUsesReport = {
+      query: `/prod/api${ESC}[8m`,
+      services: [
+        {
+          serviceArn: report.services[0]?.serviceArn ?? '',
+          serviceName: FORGED,
+          clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod',
+          taskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/api${ESC}:1`,
+          references: [],
+        },
+      ],
+      unreadable: [
+        { serviceArn: `arn:aws:ecs:us-east-1:123456789012:service/prod/x\r`, reason: `E: ${ESC}` },
+      ],
+      scanned: { clusters: 1, services: 2, taskDefinitions: 2 },
+      durationMs: 3,
+    };
+
+    const text = renderWhoUses(whoUses);
+
+    expect(text).not.toMatch(CONTROL);
+    expect(text.split('\n').some((line) => line.startsWith('forged'))).toBe(false);
+    expect(text).toContain('/prod/api\\x1b[8m');
+  });
+});
