@@ -5,15 +5,20 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+// A .ts module imported from plain JavaScript: the Node.js that npm scripts and `npx cdk` run (Node 24, a
+// pinned devDependency) strips its types. The contract holds only constants, so nothing else is needed.
+import { BUNDLES } from './functions/contract.ts';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
-/** One entry per Lambda function; `name` is the bundle's directory under dist/ and the name infra/ looks for. */
-export const entries = [
-  { name: 'secret-changed', source: 'functions/handlers/secret-changed.ts' },
-  { name: 'parameter-changed', source: 'functions/handlers/parameter-changed.ts' },
-  { name: 'redeploy-worker', source: 'functions/handlers/redeploy-worker.ts' },
-];
+/**
+ * One entry per Lambda function, from the contract's BUNDLES (the names infra/ deploys): `name` is the
+ * bundle's directory under dist/, and its entry point is the handler of the same name.
+ */
+export const entries = Object.values(BUNDLES).map((name) => ({
+  name,
+  source: `functions/handlers/${name}.ts`,
+}));
 
 // Some dependencies still call require() (CommonJS inside an ESM bundle); Node's ESM scope has none.
 const requireShim = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";

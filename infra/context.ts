@@ -4,8 +4,8 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { SelectionMode } from '../functions/contract.ts';
-import { MAX_CONCURRENCY } from '../functions/wiring/settings.ts';
+import { OPT_TAG_KEY, SELECTION_MODES, type SelectionMode } from '../functions/contract.ts';
+import { DEFAULTS, describeLimit, LIMITS, type Limit, numberWithin } from '../functions/wiring/limits.ts';
 import { InvalidContextError } from './errors.ts';
 
 export interface AppOptions {
@@ -25,21 +25,24 @@ export interface AppOptions {
 
 /** Every context key the app reads, with the one-line help its errors print. */
 export const CONTEXT_KEYS = {
-  dryRun: 'true | false (default false): report what would be redeployed, redeploy nothing',
-  selectionMode: 'all | tagged (default all): tagged considers only services tagged rotation-redeploy=on',
+  dryRun: `true | false (default ${DEFAULTS.dryRun}): report what would be redeployed, redeploy nothing`,
+  selectionMode: `${SELECTION_MODES.join(' | ')} (default ${DEFAULTS.selectionMode}): tagged considers only services tagged ${OPT_TAG_KEY}=on`,
   cloudTrailFallback:
     'true | false (default false): also react to Secrets Manager changes seen via CloudTrail',
   alarmEmail: 'an e-mail address subscribed to the new alarm topic',
   alarmTopicArn: 'the ARN of an existing SNS topic for the alarms (instead of a new one)',
   logRetentionDays: `days the function logs are kept (default 30), one of ${retentionChoices()} (9999: forever)`,
-  concurrency: `task definition reads and redeploys in flight per run, 1 to ${MAX_CONCURRENCY} (default 8)`,
-  reservedConcurrency: 'runs of each change function at once (default 2)',
-  updatesPerSecond:
-    'UpdateService calls per second for the whole stack, a number above 0 and at most 5 (default 2)',
-  coalesceWindow:
-    'seconds in which changes to one service share one deployment, a whole number from 0 to 900 (default 60)',
-  maxReceiveCount:
-    'attempts per redeploy message before its dead-letter queue, a whole number from 1 to 1000 (default 5)',
+  concurrency: withLimit('task definition reads and redeploys in flight per run', LIMITS.concurrency),
+  reservedConcurrency: withLimit('runs of each change function at once', LIMITS.reservedConcurrency),
+  updatesPerSecond: withLimit('UpdateService calls per second for the whole stack', LIMITS.updatesPerSecond),
+  coalesceWindow: withLimit(
+    'seconds in which changes to one service share one deployment',
+    LIMITS.coalesceSeconds,
+  ),
+  maxReceiveCount: withLimit(
+    'attempts per redeploy message before its dead-letter queue',
+    LIMITS.maxReceiveCount,
+  ),
   bundleDir: 'directory holding the built Lambda bundles (default dist/)',
 } as const;
 type ContextKey = keyof typeof CONTEXT_KEYS;
@@ -47,6 +50,7 @@ type ContextKey = keyof typeof CONTEXT_KEYS;
 export function optionsFromContext(context: Readonly<Record<string, unknown>>): AppOptions {
   rejectMisspelledKeys(context);
   const value = (key: ContextKey): unknown => context[key];
+  const numberOf = (key: ContextKey, limit: Limit) => numberWithinLimit(key, value(key), limit);
   const alarmEmail = optionalString('alarmEmail', value('alarmEmail'));
   const alarmTopicArn = optionalString('alarmTopicArn', value('alarmTopicArn'));
   if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
@@ -64,19 +68,24 @@ export function optionsFromContext(context: Readonly<Record<string, unknown>>): 
     );
   }
   return {
-    dryRun: booleanOf('dryRun', value('dryRun')) ?? false,
-    selectionMode: selectionModeOf(value('selectionMode')) ?? 'all',
+    dryRun: booleanOf('dryRun', value('dryRun')) ?? DEFAULTS.dryRun,
+    selectionMode: selectionModeOf(value('selectionMode')) ?? DEFAULTS.selectionMode,
     cloudTrailFallback: booleanOf('cloudTrailFallback', value('cloudTrailFallback')) ?? false,
     alarmEmail,
     alarmTopicArn,
     logRetention: retentionOf(value('logRetentionDays')),
-    concurrency: wholeNumberOf('concurrency', value('concurrency'), 1, MAX_CONCURRENCY),
-    reservedConcurrency: wholeNumberOf('reservedConcurrency', value('reservedConcurrency'), 1, 1000),
-    updatesPerSecond: rateOf(value('updatesPerSecond')),
-    coalesceWindow: secondsOf('coalesceWindow', value('coalesceWindow'), 0, 900),
-    maxReceiveCount: wholeNumberOf('maxReceiveCount', value('maxReceiveCount'), 1, 1000),
+    concurrency: numberOf('concurrency', LIMITS.concurrency),
+    reservedConcurrency: numberOf('reservedConcurrency', LIMITS.reservedConcurrency),
+    updatesPerSecond: numberOf('updatesPerSecond', LIMITS.updatesPerSecond),
+    coalesceWindow: secondsOf(numberOf('coalesceWindow', LIMITS.coalesceSeconds)),
+    maxReceiveCount: numberOf('maxReceiveCount', LIMITS.maxReceiveCount),
     bundleDir: optionalString('bundleDir', value('bundleDir')),
   };
+}
+
+/** "what it is, <the range in words> (default <its default>)": the help and the error name the same range. */
+function withLimit(what: string, limit: Limit): string {
+  return `${what}, ${describeLimit(limit)} (default ${limit.default})`;
 }
 
 function invalid(key: ContextKey, got: unknown): InvalidContextError {
@@ -111,29 +120,21 @@ function booleanOf(key: ContextKey, raw: unknown): boolean | undefined {
 
 function selectionModeOf(raw: unknown): SelectionMode | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (raw === 'all' || raw === 'tagged') return raw;
-  throw invalid('selectionMode', raw);
+  const mode = SELECTION_MODES.find((known) => known === raw);
+  if (mode === undefined) throw invalid('selectionMode', raw);
+  return mode;
 }
 
-function wholeNumberOf(key: ContextKey, raw: unknown, min: number, max: number): number | undefined {
+/** A number from `-c` (a string) or cdk.json (a number), within its limit. */
+function numberWithinLimit(key: ContextKey, raw: unknown, limit: Limit): number | undefined {
   if (raw === undefined || raw === null) return undefined;
-  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
-  const number = Number(text);
-  if (!/^\d+$/.test(text) || number < min || number > max) throw invalid(key, raw);
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw : '';
+  const number = numberWithin(limit, text);
+  if (number === undefined) throw invalid(key, raw);
   return number;
 }
 
-/** A decimal number above 0 and at most 5 (`0.5`, `2`, `2.5`): the account's UpdateService bucket refills 5 a second. */
-function rateOf(raw: unknown): number | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
-  const number = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || number <= 0 || number > 5) throw invalid('updatesPerSecond', raw);
-  return number;
-}
-
-function secondsOf(key: ContextKey, raw: unknown, min: number, max: number): Duration | undefined {
-  const seconds = wholeNumberOf(key, raw, min, max);
+function secondsOf(seconds: number | undefined): Duration | undefined {
   return seconds === undefined ? undefined : Duration.seconds(seconds);
 }
 
@@ -145,9 +146,11 @@ function retentionValues(): number[] {
   return Object.values(RetentionDays).filter((days): days is number => typeof days === 'number');
 }
 
+/** One of the retention periods CloudWatch Logs offers, which RetentionDays lists. */
 function retentionOf(raw: unknown): RetentionDays | undefined {
   if (raw === undefined || raw === null) return undefined;
-  const days = wholeNumberOf('logRetentionDays', raw, 1, Number.MAX_SAFE_INTEGER);
-  if (days === undefined || !retentionValues().includes(days)) throw invalid('logRetentionDays', raw);
-  return days as RetentionDays;
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  const days = retentionValues().find((choice) => /^\d+$/.test(text) && choice === Number(text));
+  if (days === undefined) throw invalid('logRetentionDays', raw);
+  return days;
 }

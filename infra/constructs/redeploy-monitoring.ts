@@ -8,30 +8,23 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  LOG_MESSAGES,
+  type LogMessage,
+  METRICS,
+  METRICS_NAMESPACE,
+  type MetricName,
+  SERVICE_LOG_KEY,
+  SERVICE_NAME,
+} from '../../functions/contract.ts';
 import { InvalidPropsError } from '../errors.ts';
-import type { BundledFunction } from './function-defaults.ts';
+import type { BundledFunction } from './bundled-function.ts';
 
-/** The metrics the handlers publish (Embedded Metric Format, one `service` dimension). */
-export const REDEPLOY_METRICS = [
-  'ChangesHandled',
-  'EventsIgnored',
-  'ServicesMatched',
-  'ServicesRedeployed',
-  /** Services a change function handed to the redeploy queue. */
-  'ServicesQueued',
-  'ServicesSkipped',
-  /** The change functions' failures, and the worker's on a message's last attempt. */
-  'ServicesFailed',
-  /** Changes that rode on another change's deployment of the same service (the worker). */
-  'ChangesCoalesced',
-] as const;
-export type RedeployMetricName = (typeof REDEPLOY_METRICS)[number];
-
-/**
- * The log field holding the failed ECS service on a `service redeploy failed` line. Not `service`:
- * Powertools Logger reserves that key (its own service name) and drops an extra attribute named so.
- */
-export const FAILED_SERVICE_LOG_KEY = 'ecsService';
+/** A Logs Insights filter on the `message` of the functions' log lines. */
+function messageIs(...messages: readonly [LogMessage, ...LogMessage[]]): string {
+  const quoted = messages.map((message) => JSON.stringify(message));
+  return quoted.length === 1 ? `message = ${quoted[0]}` : `message in [${quoted.join(', ')}]`;
+}
 
 export const REPORTS_QUERY = new logs.QueryString({
   fields: [
@@ -49,7 +42,7 @@ export const REPORTS_QUERY = new logs.QueryString({
     'report.summary.failed',
     'report.durationMs',
   ],
-  filterStatements: ['message = "redeploy report"'],
+  filterStatements: [messageIs(LOG_MESSAGES.redeployReport)],
   sort: '@timestamp desc',
   limit: 1000,
 });
@@ -57,15 +50,15 @@ export const REPORTS_QUERY = new logs.QueryString({
 export const FAILED_SERVICES_QUERY = new logs.QueryString({
   fields: [
     '@timestamp',
-    `${FAILED_SERVICE_LOG_KEY}.serviceName`,
-    `${FAILED_SERVICE_LOG_KEY}.clusterArn`,
-    `${FAILED_SERVICE_LOG_KEY}.reason`,
+    `${SERVICE_LOG_KEY}.serviceName`,
+    `${SERVICE_LOG_KEY}.clusterArn`,
+    `${SERVICE_LOG_KEY}.reason`,
     'change.kind',
     'change.name',
     'change.trigger',
-    `${FAILED_SERVICE_LOG_KEY}.serviceArn`,
+    `${SERVICE_LOG_KEY}.serviceArn`,
   ],
-  filterStatements: ['message = "service redeploy failed"'],
+  filterStatements: [messageIs(LOG_MESSAGES.serviceRedeployFailed)],
   sort: '@timestamp desc',
   limit: 1000,
 });
@@ -75,15 +68,15 @@ export const WORKER_OUTCOMES_QUERY = new logs.QueryString({
   fields: [
     '@timestamp',
     'message',
-    `${FAILED_SERVICE_LOG_KEY}.serviceName`,
+    `${SERVICE_LOG_KEY}.serviceName`,
     'changeKeys',
     'deploymentId',
     // The worker logs a final failure's reason with the service, as the change functions do.
-    `${FAILED_SERVICE_LOG_KEY}.reason`,
+    `${SERVICE_LOG_KEY}.reason`,
     'receiveCount',
-    `${FAILED_SERVICE_LOG_KEY}.clusterArn`,
+    `${SERVICE_LOG_KEY}.clusterArn`,
   ],
-  filterStatements: ['message in ["service redeployed", "service redeploy failed"]'],
+  filterStatements: [messageIs(LOG_MESSAGES.serviceRedeployed, LOG_MESSAGES.serviceRedeployFailed)],
   sort: '@timestamp desc',
   limit: 1000,
 });
@@ -110,9 +103,6 @@ export interface RedeployMonitoringProps {
 }
 
 export class RedeployMonitoring extends Construct {
-  public static readonly METRICS_NAMESPACE = 'RotationRedeploy';
-  public static readonly METRICS_SERVICE_DIMENSION = 'rotation-redeploy';
-
   /** Notified when any alarm fires or clears. */
   public readonly alarmTopic: sns.ITopic;
   public readonly servicesFailedAlarm: cloudwatch.Alarm;
@@ -126,12 +116,12 @@ export class RedeployMonitoring extends Construct {
   public readonly failedServicesQuery: logs.QueryDefinition;
   public readonly workerOutcomesQuery: logs.QueryDefinition;
 
-  /** One of the handlers' metrics, summed over `period`. */
-  public static metric(name: RedeployMetricName, period = Duration.minutes(5)): cloudwatch.Metric {
+  /** One of the functions' metrics (Embedded Metric Format, one `service` dimension), summed over `period`. */
+  public static metric(name: MetricName, period = Duration.minutes(5)): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: RedeployMonitoring.METRICS_NAMESPACE,
+      namespace: METRICS_NAMESPACE,
       metricName: name,
-      dimensionsMap: { service: RedeployMonitoring.METRICS_SERVICE_DIMENSION },
+      dimensionsMap: { service: SERVICE_NAME },
       statistic: cloudwatch.Stats.SUM,
       period,
     });
@@ -159,8 +149,8 @@ export class RedeployMonitoring extends Construct {
     };
 
     this.servicesFailedAlarm = alarm(
-      'ServicesFailed',
-      RedeployMonitoring.metric('ServicesFailed'),
+      METRICS.ServicesFailed,
+      RedeployMonitoring.metric(METRICS.ServicesFailed),
       'An ECS service that uses a changed secret or parameter could not be redeployed: its tasks still run with the old value. The "failed services" saved query lists which and why.',
     );
     const errors = (fn: BundledFunction) =>
@@ -272,16 +262,19 @@ export class RedeployMonitoring extends Construct {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Changes handled and events ignored',
-        left: [RedeployMonitoring.metric('ChangesHandled'), RedeployMonitoring.metric('EventsIgnored')],
+        left: [
+          RedeployMonitoring.metric(METRICS.ChangesHandled),
+          RedeployMonitoring.metric(METRICS.EventsIgnored),
+        ],
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: 'ECS services matched, redeployed, skipped, failed',
         left: [
-          RedeployMonitoring.metric('ServicesMatched'),
-          RedeployMonitoring.metric('ServicesRedeployed'),
-          RedeployMonitoring.metric('ServicesSkipped'),
-          RedeployMonitoring.metric('ServicesFailed'),
+          RedeployMonitoring.metric(METRICS.ServicesMatched),
+          RedeployMonitoring.metric(METRICS.ServicesRedeployed),
+          RedeployMonitoring.metric(METRICS.ServicesSkipped),
+          RedeployMonitoring.metric(METRICS.ServicesFailed),
         ],
         width: 12,
       }),
@@ -289,7 +282,10 @@ export class RedeployMonitoring extends Construct {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Services queued for redeploy and changes coalesced into one deployment',
-        left: [RedeployMonitoring.metric('ServicesQueued'), RedeployMonitoring.metric('ChangesCoalesced')],
+        left: [
+          RedeployMonitoring.metric(METRICS.ServicesQueued),
+          RedeployMonitoring.metric(METRICS.ChangesCoalesced),
+        ],
         width: 12,
       }),
       new cloudwatch.GraphWidget({

@@ -1,26 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStubBundleDir, removeDir } from './synth.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createStubBundleDir, tempDir } from './synth.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 let bundleDir: string;
-const outDirs: string[] = [];
 beforeAll(() => {
   bundleDir = createStubBundleDir();
-});
-afterAll(() => {
-  removeDir(bundleDir);
-  for (const dir of outDirs) removeDir(dir);
 });
 
 /** Runs infra/app.ts the way the CDK CLI does (context in CDK_CONTEXT_JSON), with no AWS settings at all. */
 function runApp(context: Record<string, unknown>) {
-  const outDir = mkdtempSync(path.join(tmpdir(), 'rotation-redeploy-cdk-out-'));
-  outDirs.push(outDir);
+  const outDir = tempDir('rotation-redeploy-cdk-out-');
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && !key.startsWith('CDK_')),
   );

@@ -1,24 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLES } from '../../infra/constructs/rotation-redeploy.ts';
-import { removeDir } from './synth.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLES } from '../../functions/contract.ts';
+import { tempDir } from './synth.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 let outDir: string;
 let build: ReturnType<typeof spawnSync>;
 
 beforeAll(() => {
-  outDir = mkdtempSync(path.join(tmpdir(), 'rotation-redeploy-build-'));
+  outDir = tempDir('rotation-redeploy-build-');
   build = spawnSync(process.execPath, ['build.mjs', '--outdir', outDir], {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,
   });
 });
-afterAll(() => removeDir(outDir));
 
 describe('build.mjs', () => {
   it('builds every bundle the stack deploys', () => {

@@ -2,14 +2,13 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, createStubBundleDir, removeDir, synthesize } from './synth.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, createStubBundleDir, synthesize } from './synth.ts';
 
 let bundleDir: string;
 beforeAll(() => {
   bundleDir = createStubBundleDir();
 });
-afterAll(() => removeDir(bundleDir));
 
 /** Every acknowledgment in the tree: `relative/path: RuleId`, with its reason. */
 function acknowledgments(root: IConstruct): Map<string, string> {

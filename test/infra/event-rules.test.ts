@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStubBundleDir, logicalIdOf, removeDir, synthesize } from './synth.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createStubBundleDir, logicalIdOf, synthesize } from './synth.ts';
 
 let bundleDir: string;
 beforeAll(() => {
   bundleDir = createStubBundleDir();
 });
-afterAll(() => removeDir(bundleDir));
 
 const functionArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 

@@ -1,19 +1,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BundledFunction } from '../../infra/constructs/function-defaults.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BundledFunction } from '../../infra/constructs/bundled-function.ts';
 import { InvalidPropsError, MissingBundleError } from '../../infra/errors.ts';
-import { createStubBundleDir, logicalIdOf, removeDir, stubSource, synthesize } from './synth.ts';
+import { createStubBundleDir, logicalIdOf, newApp, removeDir, stubSource, synthesize } from './synth.ts';
 
 let bundleDir: string;
 beforeAll(() => {
   bundleDir = createStubBundleDir();
 });
-afterAll(() => removeDir(bundleDir));
 
 describe('functions', () => {
   it.each([
@@ -110,8 +109,11 @@ describe('functions', () => {
     [{ updatesPerSecond: 0 }, /updatesPerSecond must be a number above 0 and at most 5/],
     [{ updatesPerSecond: 5.5 }, /updatesPerSecond must be/],
     [{ updatesPerSecond: Number.NaN }, /updatesPerSecond must be/],
-    [{ coalesceWindow: Duration.seconds(901) }, /coalesceWindow must be whole seconds from 0 to 900/],
-    [{ coalesceWindow: Duration.millis(1500) }, /coalesceWindow must be whole seconds/],
+    [
+      { coalesceWindow: Duration.seconds(901) },
+      /coalesceWindow must be a whole number from 0 to 900 seconds .*, got 901 seconds/,
+    ],
+    [{ coalesceWindow: Duration.millis(1500) }, /coalesceWindow must be a whole number.*, got 1.5 seconds/],
     [{ maxReceiveCount: 0 }, /maxReceiveCount must be a whole number from 1 to 1000/],
     [{ maxReceiveCount: 1001 }, /maxReceiveCount must be/],
     [{ maxReceiveCount: 2.5 }, /maxReceiveCount must be/],
@@ -126,11 +128,11 @@ describe('functions', () => {
     );
   });
 
-  it.each([0, 1.5])(
-    'refuses reserved concurrency %s, which would throttle events or cannot be set',
+  it.each([0, 1.5, 1001])(
+    'refuses reserved concurrency %s, which would throttle events, cannot be set or exceeds the account',
     (reservedConcurrency) => {
       expect(() => synthesize(bundleDir, { reservedConcurrency })).toThrow(
-        /reservedConcurrency must be a whole number of at least 1/,
+        /reservedConcurrency must be a whole number from 1 to 1000/,
       );
     },
   );
@@ -205,7 +207,7 @@ describe('functions', () => {
 
   it('refuses an on-failure destination for a function that is not invoked asynchronously', () => {
     // Prepare
-    const stack = new Stack(new App(), 'Bare');
+    const stack = new Stack(newApp(), 'Bare');
     const queue = new sqs.Queue(stack, 'Queue');
 
     // Act & Assess

@@ -1,12 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStubBundleDir, logicalIdOf, removeDir, synthesize } from './synth.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createStubBundleDir, logicalIdOf, synthesize } from './synth.ts';
 
 let bundleDir: string;
 beforeAll(() => {
   bundleDir = createStubBundleDir();
 });
-afterAll(() => removeDir(bundleDir));
 
 const thisAccountAndRegion = (resource: string) => ({
   'Fn::Join': [

@@ -1,14 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidPropsError } from '../../infra/errors.ts';
-import { createStubBundleDir, logicalIdOf, removeDir, synthesize } from './synth.ts';
+import { createStubBundleDir, logicalIdOf, synthesize } from './synth.ts';
 
 let bundleDir: string;
 beforeAll(() => {
   bundleDir = createStubBundleDir();
 });
-afterAll(() => removeDir(bundleDir));
 
 const EXISTING_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:platform-alarms';
 

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { settingsFromEnv } from '../../functions/wiring/settings.ts';
-import { createStubBundleDir, logicalIdOf, removeDir, stubSource, synthesize } from './synth.ts';
+import { createStubBundleDir, logicalIdOf, stubSource, synthesize } from './synth.ts';
 
 let bundleDir: string;
 beforeAll(() => {
   bundleDir = createStubBundleDir();
 });
-afterAll(() => removeDir(bundleDir));
 
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 

@@ -1,17 +1,43 @@
-/** Synthesizes the stack against stub bundles in a temp dir, so infra tests never depend on `npm run build`. */
+/**
+ * Synthesizes the stack against stub bundles in a temp dir, so infra tests never depend on `npm run build`.
+ * Every directory made here (stub bundles, CDK output) is removed after the test file that made it.
+ */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { BUNDLES } from '../../infra/constructs/rotation-redeploy.ts';
+import { afterAll } from 'vitest';
+import { BUNDLES } from '../../functions/contract.ts';
 import {
   RotationRedeployStack,
   type RotationRedeployStackProps,
 } from '../../infra/rotation-redeploy-stack.ts';
 
 export const BUNDLE_NAMES = Object.values(BUNDLES);
+
+const madeHere: string[] = [];
+
+/**
+ * A new directory in the system temp folder, removed after the current test file. An App given no outdir
+ * makes one of its own there (`cdk.out…`) and never removes it.
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  madeHere.push(dir);
+  return dir;
+}
+
+// Registered when a test file imports this module, so every file that synthesizes cleans up after itself.
+afterAll(() => {
+  for (const dir of madeHere.splice(0)) removeDir(dir);
+});
+
+/** An App writing its cloud assembly to a temp dir that is removed after the test file. */
+export function newApp(): App {
+  return new App({ outdir: tempDir('rotation-redeploy-cdk-out-') });
+}
 
 /** A stub `index.mjs` whose text names its bundle, so a test can tell which one CDK staged. */
 export function stubSource(name: string): string {
@@ -20,7 +46,7 @@ export function stubSource(name: string): string {
 
 /** A directory laid out like dist/: `<name>/index.mjs` for each given bundle. */
 export function createStubBundleDir(names: readonly string[] = BUNDLE_NAMES): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'rotation-redeploy-bundles-'));
+  const dir = tempDir('rotation-redeploy-bundles-');
   for (const name of names) {
     mkdirSync(path.join(dir, name));
     writeFileSync(path.join(dir, name, 'index.mjs'), stubSource(name));
@@ -43,7 +69,7 @@ export function buildApp(
   bundleDir: string,
   props: RotationRedeployStackProps = {},
 ): Omit<Synthesized, 'template'> {
-  const app = new App();
+  const app = newApp();
   const stack = new RotationRedeployStack(app, 'TestStack', { bundleDir, ...props });
   return { app, stack };
 }

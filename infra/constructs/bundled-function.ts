@@ -1,12 +1,23 @@
-/** The house defaults for every Lambda function of this app, so each function states only what differs. */
+/** A Lambda function of this app, with the house defaults, so each function states only what differs. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type BundleName, type EnvName, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/contract.ts';
+import { LIMITS } from '../../functions/wiring/limits.ts';
 import { InvalidPropsError, MissingBundleError } from '../errors.ts';
+
+/** Where `npm run build` writes the bundles: `<repo>/dist`. */
+export const DEFAULT_BUNDLE_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'dist',
+);
 
 export const FUNCTION_DEFAULTS = {
   runtime: lambda.Runtime.NODEJS_24_X,
@@ -22,23 +33,36 @@ export const FUNCTION_DEFAULTS = {
    * multiplying pressure on the ECS API quotas that CI/CD shares. Events above it wait in Lambda's
    * asynchronous queue (retried for up to `maxEventAge`), they are not lost.
    */
-  reservedConcurrency: 2,
+  reservedConcurrency: LIMITS.reservedConcurrency.default,
   logRetention: logs.RetentionDays.ONE_MONTH,
   /** Lambda's own retries of a failed asynchronous invocation, before the on-failure destination. */
   asyncRetryAttempts: 2,
   asyncMaxEventAge: Duration.hours(6),
 } as const;
 
+/**
+ * The variables every function gets that Node.js and Powertools read, not our code: their names are the
+ * libraries' own, so they are not in the contract's ENV (which the `environment` prop is limited to).
+ */
+export const RUNTIME_ENVIRONMENT = {
+  // The bundles carry source maps: stack traces then point into the TypeScript sources.
+  NODE_OPTIONS: '--enable-source-maps',
+  POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+} as const;
+
 export interface BundledFunctionProps {
   /** Directory holding one sub-directory per bundle, as written by `npm run build`. */
   readonly bundleDir: string;
-  /** The bundle's directory name under `bundleDir`, as listed in build.mjs. */
-  readonly bundleName: string;
+  /** The bundle's directory name under `bundleDir`: one of the contract's BUNDLES, which build.mjs builds. */
+  readonly bundleName: BundleName;
   readonly description: string;
   /**
+   * The settings the function reads, by the contract's ENV names, on top of `RUNTIME_ENVIRONMENT`.
    * @default - none
    */
-  readonly environment?: Readonly<Record<string, string>>;
+  readonly environment?: Readonly<Partial<Record<EnvName, string>>>;
   /**
    * Where Lambda sends an asynchronous invocation that failed all its attempts or grew too old.
    * @default - none: such an event is dropped
@@ -50,7 +74,7 @@ export interface BundledFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /**
    * Runs of the function at once; `null` reserves none (the function draws on the account's pool).
-   * @default 2
+   * @default - `LIMITS.reservedConcurrency.default`
    */
   readonly reservedConcurrency?: number | null;
   /**
@@ -125,11 +149,7 @@ export class BundledFunction extends Construct {
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.INFO,
       tracing: props.tracing ? lambda.Tracing.ACTIVE : undefined,
-      environment: {
-        // The bundles carry source maps: stack traces then point into the TypeScript sources.
-        NODE_OPTIONS: '--enable-source-maps',
-        ...props.environment,
-      },
+      environment: { ...RUNTIME_ENVIRONMENT, ...props.environment },
       ...(props.invokedAsynchronously === false
         ? {}
         : {

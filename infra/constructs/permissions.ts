@@ -1,0 +1,193 @@
+/**
+ * What each function may do, as one inline policy per function. Each statement that cdk-nag flags carries
+ * its acknowledgement beside it, with the reason a reviewer can check; none grants reading a secret or
+ * parameter value, or decrypting one.
+ */
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { BundledFunction } from './bundled-function.ts';
+
+/** A policy statement, and the cdk-nag finding it raises with the reason it is right anyway. */
+interface Grant {
+  readonly statement: iam.PolicyStatementProps;
+  readonly acknowledge?: { readonly id: string; readonly reason: string };
+}
+
+/** cdk-nag's id for a wildcard in a statement's resource, as it renders the resource. */
+const WILDCARD_RESOURCE = 'AwsSolutions-IAM5[Resource::*]';
+const ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION =
+  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]';
+
+export interface PlanPermissionsProps {
+  readonly stateTable: dynamodb.ITable;
+  readonly redeployQueue: sqs.IQueue;
+}
+
+/**
+ * Gives a change function what planning needs, as one inline policy `PlanPolicy`: list clusters and services,
+ * describe services and task definitions, find tagged services, read the metadata (never the value) of the
+ * changed secret or parameter, keep its state in the table, and queue redeploys. No `ecs:UpdateService`:
+ * only the worker redeploys.
+ */
+export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps): iam.Policy {
+  const stack = Stack.of(fn);
+  const anySecret = stack.formatArn({
+    service: 'secretsmanager',
+    region: '*',
+    account: '*',
+    resource: 'secret',
+    resourceName: '*',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  return attachPolicy(fn, 'PlanPolicy', [
+    {
+      statement: {
+        sid: 'DiscoverClustersTaskDefinitionsAndTaggedServices',
+        actions: ['ecs:ListClusters', 'ecs:DescribeTaskDefinition', 'tag:GetResources'],
+        resources: ['*'],
+      },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason:
+          'ecs:ListClusters, ecs:DescribeTaskDefinition and tag:GetResources support no resource-level permissions, so "*" is the only resource IAM accepts.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ListServicesOfThisAccountAndRegion',
+        actions: ['ecs:ListServices'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'ecs:cluster': clusterArns(stack) } },
+      },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason:
+          'ecs:ListServices supports no resource-level permissions either; it is narrowed instead by the ecs:cluster condition to clusters of this account and Region.',
+      },
+    },
+    {
+      statement: {
+        sid: 'DescribeServicesOfThisAccountAndRegion',
+        actions: ['ecs:DescribeServices'],
+        resources: [serviceArns(stack)],
+      },
+      acknowledge: {
+        id: ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION,
+        reason:
+          'The function describes whichever services run in any cluster, and cannot know them at deploy time; the ARN pins account and Region.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ReadWhichVersionASecretLabelPointsTo',
+        actions: ['secretsmanager:DescribeSecret'],
+        resources: [anySecret],
+      },
+      acknowledge: {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]',
+        reason:
+          'Events forwarded from other accounts and Regions name secrets there, and the changed secret is known only from the event. secretsmanager:DescribeSecret returns metadata (which version each label points to), never the value, and another account answers only where its secret’s resource policy allows this role.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ReadTheVersionOfAParameter',
+        actions: ['ssm:DescribeParameters'],
+        resources: ['*'],
+      },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason:
+          'ssm:DescribeParameters supports no resource-level permissions either; it returns metadata and a version number, never a value.',
+      },
+    },
+    {
+      statement: {
+        sid: 'KeepTaskDefinitionsAndHandledChangesInTheStateTable',
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:BatchWriteItem',
+        ],
+        resources: [props.stateTable.tableArn],
+      },
+    },
+    {
+      statement: {
+        sid: 'QueueRedeploys',
+        actions: ['sqs:SendMessage'],
+        resources: [props.redeployQueue.queueArn],
+      },
+    },
+  ]);
+}
+
+export interface RedeployPermissionsProps {
+  readonly stateTable: dynamodb.ITable;
+}
+
+/**
+ * Gives the worker what a queued redeploy needs, as one inline policy `RedeployPolicy`: force new deployments
+ * of this account's services, and claim, release and complete the service's pending item in the state table
+ * (TransactWriteItems is authorized by the PutItem and UpdateItem of its items). Receiving, deleting and
+ * delaying (ChangeMessageVisibility) its messages comes with the SQS event source.
+ */
+export function grantRedeploying(fn: BundledFunction, props: RedeployPermissionsProps): iam.Policy {
+  return attachPolicy(fn, 'RedeployPolicy', [
+    {
+      statement: {
+        sid: 'RedeployServicesOfThisAccountAndRegion',
+        actions: ['ecs:UpdateService'],
+        resources: [serviceArns(Stack.of(fn))],
+      },
+      acknowledge: {
+        id: ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION,
+        reason:
+          'The worker redeploys whichever service uses a changed secret, in any cluster, and cannot know them at deploy time; the ARN pins account and Region.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ClaimAndCompletePendingRedeploys',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [props.stateTable.tableArn],
+      },
+    },
+  ]);
+}
+
+function clusterArns(stack: Stack): string {
+  return stack.formatArn({ service: 'ecs', resource: 'cluster', resourceName: '*' });
+}
+
+function serviceArns(stack: Stack): string {
+  return stack.formatArn({ service: 'ecs', resource: 'service', resourceName: '*/*' });
+}
+
+/**
+ * One inline policy under `fn`, attached to its role and created before it. cdk-nag reports one finding per
+ * policy and resource, so statements sharing a finding share one acknowledgement, their reasons joined.
+ */
+function attachPolicy(fn: BundledFunction, id: string, grants: readonly Grant[]): iam.Policy {
+  const policy = new iam.Policy(fn, id, {
+    statements: grants.map((grant) => new iam.PolicyStatement(grant.statement)),
+  });
+  policy.attachToRole(fn.role);
+  fn.function.node.addDependency(policy);
+  const reasons = new Map<string, string[]>();
+  for (const { acknowledge } of grants) {
+    if (acknowledge)
+      reasons.set(acknowledge.id, [...(reasons.get(acknowledge.id) ?? []), acknowledge.reason]);
+  }
+  if (reasons.size > 0) {
+    Validations.of(policy).acknowledge(
+      ...[...reasons].map(([findingId, why]) => ({ id: findingId, reason: why.join(' ') })),
+    );
+  }
+  return policy;
+}

@@ -1,0 +1,160 @@
+/**
+ * The props of the RotationRedeploy construct, and their check: every number against its range in the one
+ * table of limits the functions' settings, the CLI and the CDK context use too.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { SelectionMode } from '../../functions/contract.ts';
+import { DEFAULTS, describeLimit, isWithin, LIMITS, type Limit } from '../../functions/wiring/limits.ts';
+import { InvalidPropsError } from '../errors.ts';
+import { DEFAULT_BUNDLE_DIR } from './bundled-function.ts';
+
+export interface RotationRedeployProps {
+  /**
+   * Directory with one `<name>/index.mjs` bundle per function, as written by `npm run build`.
+   * Synthesis fails, naming `npm run build`, when a bundle is missing.
+   * @default - `dist/` at the root of this repository
+   */
+  readonly bundleDir?: string;
+  /**
+   * Plan and report only: never call `ecs:UpdateService`.
+   * @default - `DEFAULTS.dryRun` (false)
+   */
+  readonly dryRun?: boolean;
+  /**
+   * `all`: consider every service of every cluster; `tagged`: only services whose `OPT_TAG_KEY` tag is `on`.
+   * @default - `DEFAULTS.selectionMode` ('all')
+   */
+  readonly selectionMode?: SelectionMode;
+  /**
+   * Task definition reads and redeploys each run keeps in flight at once, within `LIMITS.concurrency`.
+   * @default - `LIMITS.concurrency.default`
+   */
+  readonly concurrency?: number;
+  /**
+   * Also react to Secrets Manager changes seen through CloudTrail (the contract's
+   * `CLOUDTRAIL_SECRET_EVENT_NAMES`). Needs a trail with management events in the account; useful where
+   * the native `Secret Label Updated` events are not delivered.
+   * @default false
+   */
+  readonly cloudTrailFallback?: boolean;
+  /**
+   * E-mail address subscribed to the alarm topic this construct creates. Cannot be combined with `alarmTopic`.
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * An existing topic the alarms notify instead of a new one.
+   * @default - a new topic
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * How long the functions' log groups keep reports.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Runs of each change function at once, within `LIMITS.reservedConcurrency`. Every run scans the account,
+   * so more runs mean more ECS API pressure; events beyond it wait in Lambda's asynchronous queue. The
+   * redeploy worker reserves none: its event source bounds it (`WORKER_SETTINGS.maxConcurrency`).
+   * @default - `LIMITS.reservedConcurrency.default`
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * Active X-Ray tracing for the functions.
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
+   * `UpdateService` calls per second the whole stack makes at most, within `LIMITS.updatesPerSecond` (the
+   * account's bucket refills at its maximum and is shared with deployments from CI/CD). Each of the worker's
+   * concurrent instances gets an equal share.
+   * @default - `LIMITS.updatesPerSecond.default`
+   */
+  readonly updatesPerSecond?: number;
+  /**
+   * How long a queued redeploy waits before the worker acts, so that further changes to the same service
+   * (its username and its password rotated together) ride on one deployment. Whole seconds, within
+   * `LIMITS.coalesceSeconds` (the longest delay SQS gives a message).
+   * @default - `LIMITS.coalesceSeconds.default` seconds
+   */
+  readonly coalesceWindow?: Duration;
+  /**
+   * Receives of a redeploy message (its first attempt and the retries, which back off) before SQS moves it
+   * to the redeploy dead-letter queue, within `LIMITS.maxReceiveCount`. The worker reports the service
+   * failed on the last one.
+   * @default - `LIMITS.maxReceiveCount.default`
+   */
+  readonly maxReceiveCount?: number;
+}
+
+/** The props with every default filled in and every value checked. */
+export interface RotationRedeploySettings {
+  readonly bundleDir: string;
+  readonly dryRun: boolean;
+  readonly selectionMode: SelectionMode;
+  readonly concurrency: number;
+  readonly cloudTrailFallback: boolean;
+  /** Undefined: each function's own default. */
+  readonly reservedConcurrency?: number;
+  readonly updatesPerSecond: number;
+  readonly coalesceSeconds: number;
+  readonly maxReceiveCount: number;
+}
+
+/** Fills in the defaults and refuses, naming the prop and its allowed range, what cannot be deployed. */
+export function settingsFromProps(props: RotationRedeployProps): RotationRedeploySettings {
+  const concurrency = checked('concurrency', LIMITS.concurrency, props.concurrency);
+  // 0 would throttle every event: nothing would ever be redeployed.
+  const reservedConcurrency =
+    props.reservedConcurrency === undefined
+      ? undefined
+      : checked('reservedConcurrency', LIMITS.reservedConcurrency, props.reservedConcurrency);
+  if (props.alarmEmail !== undefined && props.alarmTopic !== undefined) {
+    throw new InvalidPropsError(
+      'Give either alarmEmail (subscribed to a new topic) or alarmTopic (an existing topic), not both',
+    );
+  }
+  const updatesPerSecond = checked(
+    'updatesPerSecond',
+    LIMITS.updatesPerSecond,
+    props.updatesPerSecond,
+    " (the account's UpdateService refill rate)",
+  );
+  return {
+    bundleDir: props.bundleDir ?? DEFAULT_BUNDLE_DIR,
+    dryRun: props.dryRun ?? DEFAULTS.dryRun,
+    selectionMode: props.selectionMode ?? DEFAULTS.selectionMode,
+    concurrency,
+    cloudTrailFallback: props.cloudTrailFallback ?? false,
+    reservedConcurrency,
+    updatesPerSecond,
+    coalesceSeconds: coalesceSecondsOf(props.coalesceWindow),
+    maxReceiveCount: checked(
+      'maxReceiveCount',
+      LIMITS.maxReceiveCount,
+      props.maxReceiveCount,
+      ' (what an SQS redrive policy accepts)',
+    ),
+  };
+}
+
+function checked(key: string, limit: Limit, value: number | undefined, why = ''): number {
+  const resolved = value ?? limit.default;
+  if (!isWithin(limit, resolved)) {
+    throw new InvalidPropsError(`${key} must be ${describeLimit(limit)}${why}, got ${resolved}`);
+  }
+  return resolved;
+}
+
+function coalesceSecondsOf(window: Duration | undefined): number {
+  const limit = LIMITS.coalesceSeconds;
+  const seconds = (window ?? Duration.seconds(limit.default)).toMilliseconds({ integral: false }) / 1000;
+  if (!isWithin(limit, seconds)) {
+    throw new InvalidPropsError(
+      `coalesceWindow must be ${describeLimit(limit)} seconds (the longest SQS message delay), got ${seconds} seconds`,
+    );
+  }
+  return seconds;
+}
