@@ -5,7 +5,7 @@
  */
 import { createLimiter } from '../core/bounded.ts';
 import type { RolloutReader } from '../core/ports.ts';
-import { failureReason } from '../core/report.ts';
+import { failureReason, type Report, withRollouts } from '../core/report.ts';
 import {
   atDeadline,
   countRollouts,
@@ -109,4 +109,54 @@ export async function followRollouts(
     if (outcome === undefined) throw new Error(`no outcome for ${deployment.deploymentId}`);
     return { started: deployment, outcome };
   });
+}
+
+export interface SettleOptions extends Omit<FollowOptions, 'deadline'> {
+  /** How long to follow, from now: whatever has not ended by then is `timed-out`. */
+  readonly timeoutMs: number;
+  /** When the run began (milliseconds since the epoch): each rollout's seconds count from here. */
+  readonly runStartedAt: number;
+}
+
+/**
+ * Follows every deployment a direct run started (`redeployed` with a deployment id) and returns the settled
+ * report. A redeployed service whose deployment ECS did not name cannot be followed: it is `timed-out` at
+ * once, saying so, since nothing tells whether it ended.
+ */
+export async function settleReport(
+  report: Report,
+  readers: readonly RolloutReader[],
+  options: SettleOptions,
+): Promise<Report> {
+  const now = options.now ?? Date.now;
+  const redeployed = report.services.filter((service) => service.action === 'redeployed');
+  const started: StartedDeployment[] = redeployed.flatMap((service) =>
+    service.deploymentId === null
+      ? []
+      : [
+          {
+            service: {
+              serviceArn: service.serviceArn,
+              serviceName: service.serviceName,
+              clusterArn: service.clusterArn,
+            },
+            deploymentId: service.deploymentId,
+            via: 'ecs' as const,
+            startedAt: options.runStartedAt,
+          },
+        ],
+  );
+  const settled = await followRollouts(started, readers, { ...options, deadline: now() + options.timeoutMs });
+  const rollouts = new Map<string, RolloutOutcome>(
+    settled.map(({ started: deployment, outcome }) => [deployment.service.serviceArn, outcome]),
+  );
+  for (const service of redeployed) {
+    if (service.deploymentId !== null) continue;
+    rollouts.set(service.serviceArn, {
+      state: 'timed-out',
+      reason: 'ECS did not name the deployment it started, so its end could not be followed',
+      seconds: null,
+    });
+  }
+  return withRollouts(report, rollouts);
 }

@@ -16,6 +16,12 @@ export const ECS_READ_LIMITS: Readonly<Record<string, BucketLimit>> = {
   ListServices: { burst: 100, perSecond: 20 },
   DescribeServices: { burst: 100, perSecond: 20 },
   DescribeTaskDefinition: { burst: 50, perSecond: 20 },
+  // Read by the rollout follower. Paced like the smallest read bucket above (50, then 20 a second): the
+  // follower asks a few times a minute per service, far below that.
+  ListTasks: { burst: 50, perSecond: 20 },
+  DescribeTasks: { burst: 50, perSecond: 20 },
+  ListServiceDeployments: { burst: 50, perSecond: 20 },
+  DescribeServiceDeployments: { burst: 50, perSecond: 20 },
 };
 
 /** UpdateService's bucket is 5/s for the whole account, shared with CI/CD: stay well below by default. */

@@ -8,7 +8,7 @@ import { DEFAULT_SETTINGS, parseNumber, parseSelection } from '../wiring/setting
 /** A command line the CLI cannot run: an unknown command or option, a missing or extra value. */
 export class UsageError extends RefusedInputError {}
 
-const { concurrency } = LIMITS;
+const { concurrency, pollSeconds, waitTimeoutSeconds } = LIMITS;
 
 /** The services each selection mode considers. */
 export const SELECTED: Readonly<Record<SelectionMode, string>> = {
@@ -27,8 +27,15 @@ export interface CommonOptions {
   readonly region: string | undefined;
 }
 
+/** `run --wait`: follow every deployment the run started until it ends or the time is up. */
+export interface WaitOptions {
+  readonly pollSeconds: number;
+  readonly timeoutSeconds: number;
+}
+
 export type Command =
-  | ({ readonly name: 'plan' | 'run'; readonly eventFile: string } & CommonOptions)
+  | ({ readonly name: 'plan'; readonly eventFile: string } & CommonOptions)
+  | ({ readonly name: 'run'; readonly eventFile: string; readonly wait: WaitOptions | null } & CommonOptions)
   | ({ readonly name: 'who-uses'; readonly query: string } & CommonOptions)
   | { readonly name: 'help' };
 
@@ -46,12 +53,23 @@ Options:
   --selection ${SELECTION_MODES.join('|').padEnd(12)} ${selectionHelp}
   --concurrency N          Task definition reads and redeploys in flight (${concurrency.min}-${concurrency.max}, default ${concurrency.default})
   --region REGION          The Region to scan (default: the SDK's, from AWS_REGION or the profile)
+  --wait                   run only: follow every deployment it started until it ends, then print the settled report
+  --poll-seconds N         With --wait: seconds between two looks (${pollSeconds.min}-${pollSeconds.max}, default ${pollSeconds.default})
+  --wait-timeout SECONDS   With --wait: when to stop waiting; rollouts not ended are timed-out (${waitTimeoutSeconds.min}-${waitTimeoutSeconds.max}, default ${waitTimeoutSeconds.default})
 
 AWS access uses the SDK's standard configuration: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...
-Exit codes: 0 done (ignored events too); 1 at least one service failed; 2 refused input.`;
+Exit codes: 0 done (ignored events too); 1 at least one service failed (with --wait: or a rollout failed or
+timed out); 2 refused input.`;
 
-const VALUE_FLAGS = new Set(['--event', '--selection', '--concurrency', '--region']);
-const BOOLEAN_FLAGS = new Set(['--json']);
+const VALUE_FLAGS = new Set([
+  '--event',
+  '--selection',
+  '--concurrency',
+  '--region',
+  '--poll-seconds',
+  '--wait-timeout',
+]);
+const BOOLEAN_FLAGS = new Set(['--json', '--wait']);
 
 export function parseArgs(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
@@ -89,6 +107,7 @@ export function parseArgs(argv: readonly string[]): Command {
       : DEFAULT_SETTINGS.concurrency,
     region: values.get('--region'),
   };
+  const wait = waitOptions(name, flags, values);
   if (name === 'who-uses') {
     if (values.has('--event')) throw new UsageError('who-uses takes a secret or parameter, not --event');
     if (positional.length !== 1)
@@ -99,5 +118,31 @@ export function parseArgs(argv: readonly string[]): Command {
   const eventFile = values.get('--event');
   if (eventFile === undefined)
     throw new UsageError(`${name} needs --event FILE (an EventBridge event as JSON)`);
-  return { name, eventFile, ...common };
+  return name === 'run' ? { name, eventFile, wait, ...common } : { name, eventFile, ...common };
+}
+
+/** `--wait` and its two settings, checked against the command and the limits table. */
+function waitOptions(
+  name: 'plan' | 'run' | 'who-uses',
+  flags: ReadonlySet<string>,
+  values: ReadonlyMap<string, string>,
+): WaitOptions | null {
+  const tuning = ['--poll-seconds', '--wait-timeout'].filter((flag) => values.has(flag));
+  if (!flags.has('--wait')) {
+    if (tuning.length > 0) throw new UsageError(`${tuning[0]} only applies with --wait`);
+    return null;
+  }
+  if (name !== 'run') {
+    throw new UsageError(
+      `--wait follows the deployments a run starts: ${name} starts none, only run takes it`,
+    );
+  }
+  const read = (flag: string, limit: typeof pollSeconds | typeof waitTimeoutSeconds) => {
+    const value = values.get(flag);
+    return value === undefined ? limit.default : parseNumber(limit, flag, value);
+  };
+  return {
+    pollSeconds: read('--poll-seconds', pollSeconds),
+    timeoutSeconds: read('--wait-timeout', waitTimeoutSeconds),
+  };
 }

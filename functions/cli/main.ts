@@ -1,5 +1,6 @@
 /** The CLI's outermost layer: the only place that reads files, prints and picks exit codes. */
 import { readFile } from 'node:fs/promises';
+import { settleReport } from '../app/follow-rollouts.ts';
 import { redeployForChange } from '../app/handle-change.ts';
 import { whoUses } from '../app/who-uses.ts';
 import { type AwsClients, type ClientOptions, createAwsClients } from '../aws/clients.ts';
@@ -8,11 +9,11 @@ import { parseEventJson } from '../core/change.ts';
 import { RefusedInputError } from '../core/errors.ts';
 import { itemsNamedBy, parseItemQuery } from '../core/reference.ts';
 import type { Report } from '../core/report.ts';
-import { changeAdapters } from '../wiring/adapters.ts';
+import { changeAdapters, rolloutReaders } from '../wiring/adapters.ts';
 import { localInvocation } from '../wiring/invocation.ts';
 import { type Command, parseArgs, SELECTED, USAGE, UsageError } from './args.ts';
 import { printable, printableJson } from './printable.ts';
-import { renderReport, renderWhoUses } from './render.ts';
+import { progressLine, renderReport, renderWhoUses } from './render.ts';
 
 export const EXIT = { done: 0, failed: 1, refused: 2 } as const;
 
@@ -76,14 +77,29 @@ async function execute(
   const parsed = parseEventJson(text);
   if (parsed.ignored === null)
     io.progress(`Finding the services that use ${printable(parsed.change.arn)}...`);
-  const report: Report = await redeployForChange(
+  const runStartedAt = invocation.now();
+  let report: Report = await redeployForChange(
     parsed,
     ports,
     { dryRun: command.name === 'plan', concurrency: command.concurrency },
     invocation,
   );
+  const wait = command.name === 'run' ? command.wait : null;
+  if (wait !== null && report.summary.redeployed > 0) {
+    io.progress(
+      `Following ${report.summary.redeployed} rollouts (every ${wait.pollSeconds} s, at most ${wait.timeoutSeconds} s)...`,
+    );
+    report = await settleReport(report, rolloutReaders(clients), {
+      pollMs: wait.pollSeconds * 1000,
+      timeoutMs: wait.timeoutSeconds * 1000,
+      runStartedAt,
+      concurrency: command.concurrency,
+      onProgress: (progress) => io.progress(progressLine(progress)),
+    });
+  }
   io.stdout(command.json ? printableJson(report) : renderReport(report));
-  return report.summary.failed > 0 ? EXIT.failed : EXIT.done;
+  const { failed, rolloutFailed = 0, timedOut = 0 } = report.summary;
+  return failed + rolloutFailed + timedOut > 0 ? EXIT.failed : EXIT.done;
 }
 
 export async function main(

@@ -3,10 +3,11 @@
  * that came from outside (the event, ECS, an error) goes through `printable`; the table does it for its cells.
  */
 
+import type { FollowProgress } from '../app/follow-rollouts.ts';
 import type { WhoUsesReport } from '../app/who-uses.ts';
 import { clusterNameOf } from '../core/arn.ts';
-import { IGNORE_REASON_TEXT } from '../core/reason-texts.ts';
-import type { Report } from '../core/report.ts';
+import { IGNORE_REASON_TEXT, ROLLOUT_END_ACTION, ROLLOUT_END_TEXT } from '../core/reason-texts.ts';
+import type { Report, ServiceOutcome } from '../core/report.ts';
 import { printable } from './printable.ts';
 
 /** Columns padded to their widest cell, a dashed rule under the header; every cell printable. */
@@ -52,19 +53,30 @@ export function renderReport(report: Report): string {
   if (report.services.length === 0) {
     lines.push('No service references this item.');
   } else {
+    const followed = report.services.some((service) => service.rollout !== undefined);
     lines.push(
       table(
-        ['SERVICE', 'CLUSTER', 'ACTION', 'REASON', 'DEPLOYMENT', 'REFERENCES'],
+        [
+          'SERVICE',
+          'CLUSTER',
+          'ACTION',
+          'REASON',
+          'DEPLOYMENT',
+          ...(followed ? ['ROLLOUT'] : []),
+          'REFERENCES',
+        ],
         report.services.map((service) => [
           service.serviceName,
           clusterNameOf(service.clusterArn),
           service.action,
           service.reason ?? '',
           service.deploymentId ?? '',
+          ...(followed ? [rolloutCell(service)] : []),
           references(service.references),
         ]),
       ),
     );
+    lines.push(...rolloutNotes(report.services));
   }
   const { summary } = report;
   const done = report.dryRun
@@ -75,9 +87,45 @@ export function renderReport(report: Report): string {
   lines.push(
     '',
     `Summary: ${summary.matched} services use it: ${done}, ${summary.skipped} skipped, ${summary.failed} failed.`,
-    scannedLine(report.scanned, report.durationMs),
   );
+  if (summary.completed !== undefined) {
+    lines.push(
+      `Rollouts: ${summary.completed} completed, ${summary.superseded ?? 0} superseded, ${summary.rolloutFailed ?? 0} failed, ${summary.timedOut ?? 0} timed out.`,
+    );
+  }
+  lines.push(scannedLine(report.scanned, report.durationMs));
   return lines.join('\n');
+}
+
+function rolloutCell(service: ServiceOutcome): string {
+  const { rollout } = service;
+  if (rollout === undefined) return '';
+  return rollout.seconds === null ? rollout.state : `${rollout.state} (${rollout.seconds} s)`;
+}
+
+/** Every rollout that did not simply complete, with ECS's reason, what it means and what to do. */
+function rolloutNotes(services: readonly ServiceOutcome[]): string[] {
+  const notes: string[] = [];
+  for (const service of services) {
+    const { rollout } = service;
+    if (rollout === undefined || rollout.state === 'completed') continue;
+    notes.push(
+      '',
+      // The name and ECS's reason came from outside: printed with their control characters escaped.
+      `${printable(service.serviceName)}: rollout ${rollout.state}${rollout.reason === null ? '' : `: ${printable(rollout.reason)}`}`,
+      `  It means: ${ROLLOUT_END_TEXT[rollout.state]}.`,
+      `  To do: ${ROLLOUT_END_ACTION[rollout.state]}.`,
+    );
+  }
+  return notes;
+}
+
+/** One line a terminal shows after each look at the rollouts. */
+export function progressLine(progress: FollowProgress): string {
+  const ended = progress.completed + progress.superseded + progress.rolloutFailed + progress.timedOut;
+  const minutes = Math.floor(progress.msLeft / 60_000);
+  const seconds = Math.floor((progress.msLeft % 60_000) / 1000);
+  return `Rollouts: ${ended} of ${ended + progress.inProgress} ended (${progress.completed} completed, ${progress.superseded} superseded, ${progress.rolloutFailed} failed), ${minutes} min ${seconds} s left`;
 }
 
 export function renderWhoUses(report: WhoUsesReport): string {

@@ -5,6 +5,7 @@
 import { OPT_TAG_KEY } from '../contract.ts';
 import type { IgnoreReason } from './change.ts';
 import type { SkipReason } from './decide.ts';
+import type { RolloutEnd } from './rollout.ts';
 import { OPT_OUT } from './service.ts';
 
 /** Why an event changes nothing a task would read. */
@@ -44,4 +45,24 @@ export const SKIP_REASON_TEXT: Readonly<Record<SkipReason, string>> = {
   'scaled-to-zero': 'no task runs; the next one reads the new value',
   'pinned-version': 'reads a fixed version, which did not change',
   'stage-not-moved': 'the label it reads did not move',
+};
+
+/** What each end of a followed rollout means. */
+export const ROLLOUT_END_TEXT: Readonly<Record<RolloutEnd, string>> = {
+  completed: 'every task of the new deployment started and the service is steady: it reads the new value',
+  failed:
+    'the deployment was stopped or rolled back (circuit breaker, alarm, a person): its tasks did not take over, so the service still runs tasks that read the old value',
+  superseded:
+    'a later deployment replaced it before it finished; that one also reads the current value, so this counts as done',
+  'timed-out': 'not ended by the deadline: it may still be rolling, be stuck, or be held by a lifecycle hook',
+};
+
+/** What an operator should do about each end. */
+export const ROLLOUT_END_ACTION: Readonly<Record<RolloutEnd, string>> = {
+  completed: 'nothing',
+  failed:
+    "read the reason: a stopped task's ResourceInitializationError means new tasks cannot fetch the secret (check its value, its resource policy, the execution role, the KMS key); fix the cause, then redeploy the service",
+  superseded: 'nothing, unless the later deployment fails: follow that one',
+  'timed-out':
+    'look at the service in the ECS console: a pause or approval hook waits for someone, a slow rollout may still end; redeploy it if it is stuck',
 };

@@ -3,6 +3,7 @@ import { METRICS, type MetricName } from '../contract.ts';
 import type { Change, IgnoreReason } from './change.ts';
 import type { SkipReason } from './decide.ts';
 import type { Reference, ReferenceField } from './reference.ts';
+import { countRollouts, type RolloutCounts, type RolloutOutcome } from './rollout.ts';
 import type { Service } from './service.ts';
 
 /** `queued`: handed to the redeploy queue, whose worker reports the deployment. */
@@ -24,6 +25,8 @@ export interface ServiceOutcome {
   readonly reason: SkipReason | string | null;
   readonly deploymentId: string | null;
   readonly references: readonly ReportedReference[];
+  /** Only once the deployment was followed to its end (`run --wait`): how it ended. */
+  readonly rollout?: RolloutOutcome;
 }
 
 export interface ScanCounts {
@@ -60,7 +63,7 @@ export interface Report {
     readonly queued: number;
     readonly skipped: number;
     readonly failed: number;
-  };
+  } & Partial<RolloutCounts>;
   readonly scanned: ScanCounts;
   readonly durationMs: number;
 }
@@ -142,4 +145,17 @@ export function metricValuesOf(report: Report): ReadonlyMap<MetricName, number> 
     [METRICS.ServicesSkipped, report.summary.skipped],
     [METRICS.ServicesFailed, report.summary.failed],
   ]);
+}
+
+/**
+ * The report once the deployments it started were followed: each redeployed service gains its `rollout`
+ * (keyed by service ARN; one deployment per service and run) and the summary the counts of each end.
+ */
+export function withRollouts(report: Report, rollouts: ReadonlyMap<string, RolloutOutcome>): Report {
+  const services = report.services.map((service) => {
+    const rollout = rollouts.get(service.serviceArn);
+    return service.action === 'redeployed' && rollout !== undefined ? { ...service, rollout } : service;
+  });
+  const ended = services.flatMap((service) => (service.rollout === undefined ? [] : [service.rollout]));
+  return { ...report, summary: { ...report.summary, ...countRollouts(ended) }, services };
 }

@@ -10,16 +10,6 @@ export type RolloutEnd = (typeof ROLLOUT_ENDS)[number];
 /** `in-progress` only while it is followed: a report never ends on it. */
 export type RolloutState = RolloutEnd | 'in-progress';
 
-/** What each end means, in the words the CLI and the README use. */
-export const ROLLOUT_MEANING: Readonly<Record<RolloutEnd, string>> = {
-  completed: 'every task of the new deployment started and the service is steady: it reads the new value',
-  failed:
-    'the deployment stopped or rolled back (circuit breaker, alarm, stop): tasks still read the old value',
-  superseded:
-    'a later deployment replaced it before it finished; that one reads the new value too, so this counts as done',
-  'timed-out': 'not ended by the deadline: it may still be running, stuck, or held by a lifecycle hook',
-};
-
 /** Who carries the deployment out: ECS itself (UpdateService), or CodeDeploy (CreateDeployment). */
 export type DeploymentVia = 'ecs' | 'codedeploy';
 

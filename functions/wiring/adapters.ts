@@ -5,12 +5,13 @@ import { AwsChangeVersions, regionalMetadataClients } from '../aws/change-versio
 import type { AwsClients } from '../aws/clients.ts';
 import { ClusterInventory, TaggedInventory } from '../aws/ecs-inventory.ts';
 import { EcsRedeployer } from '../aws/ecs-redeployer.ts';
+import { EcsRollouts } from '../aws/ecs-rollouts.ts';
 import { PowertoolsOncePerKey } from '../aws/once-per-change.ts';
 import { SqsRedeployQueue, SqsRetryDelay } from '../aws/sqs-redeploy-queue.ts';
 import { StateTable } from '../aws/state-table.ts';
 import { EcsTaskDefinitions } from '../aws/task-definitions.ts';
 import type { SelectionMode } from '../contract.ts';
-import type { Inventory, Telemetry } from '../core/ports.ts';
+import type { Inventory, RolloutReader, Telemetry } from '../core/ports.ts';
 import { LIMITS } from './limits.ts';
 import type { Settings, WorkerSettings } from './settings.ts';
 
@@ -77,4 +78,9 @@ export function workerAdapters(
     retryDelay: new SqsRetryDelay(clients.sqs, settings.queueUrl),
     telemetry,
   };
+}
+
+/** What follows the deployments the tool starts: ECS's own for now; a CodeDeploy reader joins it here. */
+export function rolloutReaders(clients: AwsClients): RolloutReader[] {
+  return [new EcsRollouts(clients.ecs)];
 }

@@ -60,6 +60,20 @@ export const LIMITS = {
     whole: true,
     why: 'how long a claimed service stays held if its worker dies; SQS allows 0 s to 12 hours',
   },
+  pollSeconds: {
+    default: 15,
+    min: 1,
+    max: 300,
+    whole: true,
+    why: '`run --wait`: seconds between two looks at the rollouts still in progress; each look is a paced DescribeServices per service, and a rollout takes minutes',
+  },
+  waitTimeoutSeconds: {
+    default: 1800,
+    min: 1,
+    max: 86_400,
+    whole: true,
+    why: '`run --wait`: how long to follow rollouts before the rest are timed-out; a pause lifecycle hook holds a blue/green deployment 24 hours by default',
+  },
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -38,6 +38,7 @@ import {
   ROLES,
   type Role,
   rolesWith,
+  SECRET_FOLLOWERS,
   SECRET_NAME,
   SECRET_USERS,
   seedRealisticAccount,
@@ -564,6 +565,297 @@ describe('rotation-redeploy run', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/pending-version-only/);
       expect(tableRows(result.stdout)).toEqual([]);
+    }));
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// run --wait: moto leaves every deployment IN_PROGRESS and has no service-deployment APIs, so the lane's proxy
+// stands in for ECS's side of a rollout, as ECS reports it, for the services a test gives a scenario.
+
+type Scenario = 'completed' | 'failed' | 'superseded' | 'blue-green';
+
+const CIRCUIT_BREAKER = 'ECS deployment circuit breaker: task failed to start.';
+const SECRETS_ERROR =
+  'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: failed to fetch secret from secrets manager: AccessDeniedException';
+
+interface EcsDeploymentJson {
+  id: string;
+  status: string;
+  createdAt?: number;
+  rolloutState?: string;
+  rolloutStateReason?: string;
+  updatedAt?: number;
+  [key: string]: unknown;
+}
+
+/**
+ * The follower's DescribeServices (the scan's asks for tags; the follower's does not) answer as each
+ * scenario's rollout would: completed on the second look, failed with a stopped task that could not pull its
+ * secrets, replaced by a later deployment, or a BLUE_GREEN deployment whose service deployment succeeded.
+ * A service with no scenario stays IN_PROGRESS.
+ */
+function standInRollouts(lane: Lane, scenarios: Partial<Record<Role, Scenario>>) {
+  const { proxy, account } = lane;
+  const looks = new Map<string, number>();
+  const ours = new Map<string, EcsDeploymentJson>();
+  const scenarioOf = (name: unknown) => scenarios[account.roleOf(String(name)) ?? (String(name) as Role)];
+  const serviceDeployment = (name: string) => {
+    const deployment = ours.get(name);
+    return {
+      serviceDeploymentArn: `arn:aws:ecs:${account.region}:${account.id}:service-deployment/${name}/${name}/sd-1`,
+      status: 'SUCCESSFUL',
+      createdAt: deployment?.createdAt,
+      finishedAt: (deployment?.createdAt ?? 0) + 1,
+    };
+  };
+  proxy.rewriteWhen(
+    (call) => call.action === 'DescribeServices' && call.input.include === undefined,
+    (answer) => {
+      const services = (answer.services ?? []) as {
+        serviceName: string;
+        serviceArn: string;
+        deployments?: EcsDeploymentJson[];
+        deploymentConfiguration?: Record<string, unknown>;
+      }[];
+      for (const service of services) {
+        const [deployment] = service.deployments ?? [];
+        if (deployment === undefined) continue;
+        ours.set(service.serviceName, { ...deployment });
+        const look = (looks.get(service.serviceName) ?? 0) + 1;
+        looks.set(service.serviceName, look);
+        deployment.rolloutState = 'IN_PROGRESS';
+        switch (scenarioOf(service.serviceArn)) {
+          case 'completed':
+            if (look >= 2)
+              Object.assign(deployment, { rolloutState: 'COMPLETED', updatedAt: Date.now() / 1000 });
+            break;
+          case 'failed':
+            Object.assign(deployment, { rolloutState: 'FAILED', rolloutStateReason: CIRCUIT_BREAKER });
+            break;
+          case 'superseded':
+            deployment.status = 'ACTIVE';
+            service.deployments = [
+              {
+                ...deployment,
+                id: 'ecs-svc/9000000000000000009',
+                status: 'PRIMARY',
+                createdAt: (deployment.createdAt ?? 0) + 5,
+              },
+              deployment,
+            ];
+            break;
+          case 'blue-green':
+            delete deployment.rolloutState;
+            service.deploymentConfiguration = { ...service.deploymentConfiguration, strategy: 'BLUE_GREEN' };
+            break;
+          default:
+        }
+      }
+      return answer;
+    },
+  );
+  const failing = (call: RecordedCall) => scenarioOf(call.input.serviceName) === 'failed';
+  proxy.answerWhen(
+    (call) => call.action === 'ListTasks' && call.input.desiredStatus === 'STOPPED' && failing(call),
+    (call) => ({
+      taskArns: [`arn:aws:ecs:${account.region}:${account.id}:task/x/${String(call.input.serviceName)}`],
+    }),
+  );
+  proxy.answerWhen(
+    (call) => call.action === 'DescribeTasks',
+    (call) => ({
+      tasks: ((call.input.tasks ?? []) as string[]).map((taskArn) => ({
+        taskArn,
+        startedBy: ours.get(taskArn.slice(taskArn.lastIndexOf('/') + 1))?.id,
+        lastStatus: 'STOPPED',
+        stoppedReason: SECRETS_ERROR,
+        stoppedAt: Date.now() / 1000,
+      })),
+      failures: [],
+    }),
+  );
+  proxy.answerWhen(
+    (call) => call.action === 'ListServiceDeployments',
+    (call) => ({ serviceDeployments: [serviceDeployment(String(call.input.service))] }),
+  );
+  proxy.answerWhen(
+    (call) => call.action === 'DescribeServiceDeployments',
+    (call) => ({
+      serviceDeployments: ((call.input.serviceDeploymentArns ?? []) as string[]).map((arn) =>
+        serviceDeployment(arn.split('/')[1] ?? ''),
+      ),
+      failures: [],
+    }),
+  );
+}
+
+const rolloutsIn = (report: Report, account: RealisticAccount) =>
+  Object.fromEntries(
+    report.services.flatMap((service) =>
+      service.rollout === undefined
+        ? []
+        : [[account.roleOf(service.serviceArn) ?? service.serviceArn, service.rollout]],
+    ),
+  );
+
+describe('rotation-redeploy run --wait', () => {
+  it.concurrent('follows every rollout it started to its end, says how each ended, and exits 1 when one failed', async ({
+    expect,
+  }) =>
+    inLane(async (lane) => {
+      // Prepare
+      const { account } = lane;
+      const { path } = await eventFile(lane, 'cloudtrail-put-secret-value.json');
+      const scenarios: Partial<Record<Role, Scenario>> = Object.fromEntries(
+        SECRET_FOLLOWERS.map((role) => [role, 'completed' as const]),
+      );
+      Object.assign(scenarios, { 'partial-arn': 'failed', sidecar: 'superseded', 'json-key': 'blue-green' });
+      standInRollouts(lane, scenarios);
+      lane.proxy.clear();
+
+      // Act
+      const result = await cli(lane, 'run', '--event', path, '--json', '--wait', '--poll-seconds', '1');
+
+      // Assess
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(1);
+      const report = parseJson<Report>(result);
+      expect(outcomes(report, account)).toEqual(CURRENT_MOVED);
+      const rollouts = rolloutsIn(report, account);
+      expect(Object.keys(rollouts).sort()).toEqual(sorted(SECRET_FOLLOWERS));
+      expect(rollouts['partial-arn']).toMatchObject({
+        state: 'failed',
+        reason: `${CIRCUIT_BREAKER.replace(/\.$/, '')}. Stopped task: ${SECRETS_ERROR}`,
+      });
+      expect(rollouts.sidecar).toMatchObject({
+        state: 'superseded',
+        reason: 'replaced by ecs-svc/9000000000000000009',
+      });
+      expect(rollouts['json-key']).toMatchObject({ state: 'completed', reason: null });
+      // BLUE_GREEN's outcome comes from its service deployment; only that service's are asked for.
+      const serviceDeploymentReads = lane.proxy
+        .callsOf('ListServiceDeployments')
+        .map((call) => call.input.service);
+      expect([...new Set(serviceDeploymentReads)]).toEqual(['json-key']);
+      for (const role of SECRET_FOLLOWERS.filter((name) => scenarios[name] === 'completed')) {
+        expect(rollouts[role], role).toMatchObject({ state: 'completed', reason: null });
+        expect(rollouts[role]?.seconds, role).toBeGreaterThanOrEqual(0);
+      }
+      expect(report.summary).toMatchObject({
+        redeployed: SECRET_FOLLOWERS.length,
+        failed: 0,
+        completed: SECRET_FOLLOWERS.length - 2,
+        superseded: 1,
+        rolloutFailed: 1,
+        timedOut: 0,
+      });
+      const skipped = report.services.filter((service) => service.action !== 'redeployed');
+      expect(skipped.filter((service) => service.rollout !== undefined)).toEqual([]);
+    }));
+
+  it.concurrent('times out rollouts still in progress at --wait-timeout, and exits 1', async ({ expect }) =>
+    inLane(async (lane) => {
+      // Prepare
+      const { account } = lane;
+      const { path } = await eventFile(lane, 'ssm-parameter-update-plain-name.json');
+      standInRollouts(lane, {});
+
+      // Act
+      const result = await cli(
+        lane,
+        'run',
+        '--event',
+        path,
+        '--json',
+        '--wait',
+        '--poll-seconds',
+        '1',
+        '--wait-timeout',
+        '2',
+      );
+
+      // Assess
+      expect(result.code).toBe(1);
+      const report = parseJson<Report>(result);
+      expect(rolloutsIn(report, account)).toEqual(
+        Object.fromEntries(
+          rolesWith(PLAIN_PARAMETER_CHANGED, 'redeployed').map((role) => [
+            role,
+            {
+              state: 'timed-out',
+              reason: 'not ended by the deadline (last seen: rolloutState IN_PROGRESS)',
+              seconds: null,
+            },
+          ]),
+        ),
+      );
+      expect(report.summary).toMatchObject({ failed: 0, completed: 0, timedOut: 2 });
+    }));
+
+  it.concurrent('prints each rollout in the table and a rollouts line, and exits 0 when all completed', async ({
+    expect,
+  }) =>
+    inLane(async (lane) => {
+      // Prepare
+      const { path } = await eventFile(lane, 'ssm-parameter-update.json');
+      const redeployed = rolesWith(PARAMETER_CHANGED, 'redeployed');
+      standInRollouts(lane, Object.fromEntries(redeployed.map((role) => [role, 'completed' as const])));
+
+      // Act
+      const result = await cli(lane, 'run', '--event', path, '--wait', '--poll-seconds', '1');
+
+      // Assess
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const rows = tableRows(result.stdout);
+      for (const role of redeployed) {
+        expect(rows.find((row) => row.SERVICE === role)?.ROLLOUT, role).toMatch(/^completed \(\d+ s\)$/);
+      }
+      expect(result.stdout).toMatch(
+        `Rollouts: ${redeployed.length} completed, 0 superseded, 0 failed, 0 timed out.`,
+      );
+    }));
+
+  it.concurrent('changes nothing without --wait: no rollout is read and the report has no rollout fields', async ({
+    expect,
+  }) =>
+    inLane(async (lane) => {
+      // Prepare
+      const { path } = await eventFile(lane, 'ssm-parameter-update.json');
+      lane.proxy.clear();
+
+      // Act
+      const result = await cli(lane, 'run', '--event', path, '--json');
+
+      // Assess
+      const report = doneReport<Report>(expect, result);
+      expect(Object.keys(report.summary).sort()).toEqual(
+        ['failed', 'matched', 'queued', 'redeployed', 'skipped', 'wouldRedeploy'].sort(),
+      );
+      expect(report.services.filter((service) => 'rollout' in service)).toEqual([]);
+      const reads = lane.proxy.calls.filter((call) =>
+        ['ListTasks', 'DescribeTasks', 'ListServiceDeployments', 'DescribeServiceDeployments'].includes(
+          call.action,
+        ),
+      );
+      expect(reads).toEqual([]);
+      expect(lane.proxy.callsOf('DescribeServices').every((call) => call.input.include !== undefined)).toBe(
+        true,
+      );
+    }));
+
+  it.concurrent('refuses --wait on a plan, and a --poll-seconds out of range, with exit code 2', async ({
+    expect,
+  }) =>
+    inLane(async (lane) => {
+      // Act
+      const plan = await cli(lane, 'plan', '--event', 'x.json', '--wait');
+      const poll = await cli(lane, 'run', '--event', 'x.json', '--wait', '--poll-seconds', '0');
+
+      // Assess
+      expect([plan.code, poll.code]).toEqual([2, 2]);
+      expect(plan.stderr).toMatch(/--wait follows the deployments a run starts: plan starts none/);
+      expect(poll.stderr).toMatch(/--poll-seconds must be a whole number from 1 to 300, got "0"/);
     }));
 });
 

@@ -40,7 +40,12 @@ export interface RecordingProxy {
     matches: (call: RecordedCall) => boolean,
     rewrite: (answer: Record<string, unknown>) => unknown,
   ): void;
-  /** Forgets every fault and every rewrite. */
+  /**
+   * Answers every call `matches` picks with the JSON `answer` gives, without forwarding it: a stand-in for
+   * an action the emulator lacks (ListServiceDeployments, for one).
+   */
+  answerWhen(matches: (call: RecordedCall) => boolean, answer: (call: RecordedCall) => unknown): void;
+  /** Forgets every fault, rewrite and answer. */
   heal(): void;
   stop(): Promise<void>;
 }
@@ -55,6 +60,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   const upstream = new URL(target);
   const calls: RecordedCall[] = [];
   let faults: { matches: (call: RecordedCall) => boolean; fault: InjectedFault }[] = [];
+  let answers: { matches: (call: RecordedCall) => boolean; answer: (call: RecordedCall) => unknown }[] = [];
   let rewrites: {
     matches: (call: RecordedCall) => boolean;
     rewrite: (answer: Record<string, unknown>) => unknown;
@@ -78,6 +84,17 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         const call = { service: targetHeader.slice(0, dot), action: targetHeader.slice(dot + 1), input };
         calls.push(call);
         rewrite = rewrites.find((candidate) => candidate.matches(call))?.rewrite;
+        const stoodIn = answers.find((candidate) => candidate.matches(call));
+        if (stoodIn !== undefined) {
+          const payload = JSON.stringify(stoodIn.answer(call));
+          outgoing.writeHead(200, {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amzn-requestid': 'stand-in',
+            'content-length': Buffer.byteLength(payload),
+          });
+          outgoing.end(payload);
+          return;
+        }
         const fault = faults.find((candidate) => candidate.matches(call))?.fault;
         if (fault !== undefined) {
           const payload = JSON.stringify({ __type: fault.type, message: fault.message });
@@ -146,9 +163,13 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     rewriteWhen: (matches, rewrite) => {
       rewrites.push({ matches, rewrite });
     },
+    answerWhen: (matches, answer) => {
+      answers.push({ matches, answer });
+    },
     heal: () => {
       faults = [];
       rewrites = [];
+      answers = [];
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {

@@ -8,7 +8,12 @@ describe('parseArgs', () => {
       { name: 'plan', eventFile: 'e.json', json: false, selection: 'all', concurrency: 8 },
     ],
     [['run', '--event=e.json', '--json'], { name: 'run', eventFile: 'e.json', json: true }],
-    [['run', '--event', '-'], { name: 'run', eventFile: '-' }],
+    [['run', '--event', '-'], { name: 'run', eventFile: '-', wait: null }],
+    [['run', '--event', 'e.json', '--wait'], { wait: { pollSeconds: 15, timeoutSeconds: 1800 } }],
+    [
+      ['run', '--wait', '--event', 'e.json', '--poll-seconds', '5', '--wait-timeout=600'],
+      { wait: { pollSeconds: 5, timeoutSeconds: 600 } },
+    ],
     [
       ['plan', '--event', 'e.json', '--selection', 'tagged', '--concurrency', '20'],
       { selection: 'tagged', concurrency: 20 },
@@ -41,6 +46,25 @@ describe('parseArgs', () => {
       '--concurrency must be a whole number from 1 to 50',
     ],
     [['plan', '--event', 'e.json', '--concurrency', '2.5'], '--concurrency must be a whole number'],
+    [
+      ['plan', '--event', 'e.json', '--wait'],
+      '--wait follows the deployments a run starts: plan starts none',
+    ],
+    [['who-uses', 'prod/db', '--wait'], 'who-uses starts none, only run takes it'],
+    [['run', '--event', 'e.json', '--poll-seconds', '5'], '--poll-seconds only applies with --wait'],
+    [['run', '--event', 'e.json', '--wait-timeout', '60'], '--wait-timeout only applies with --wait'],
+    [
+      ['run', '--event', 'e.json', '--wait', '--poll-seconds', '0'],
+      '--poll-seconds must be a whole number from 1 to 300, got "0"',
+    ],
+    [
+      ['run', '--event', 'e.json', '--wait', '--wait-timeout', '86401'],
+      '--wait-timeout must be a whole number from 1 to 86400, got "86401"',
+    ],
+    [
+      ['run', '--event', 'e.json', '--wait', '--wait-timeout', '1e3'],
+      '--wait-timeout must be a whole number',
+    ],
   ])('refuses %o: %s', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(message);
   });
