@@ -1,11 +1,19 @@
 /**
  * The one DynamoDB table the tool keeps its state in, keyed by `id`, with `expiration` (epoch seconds) as TTL:
  * - `td#ARN`: what a task definition revision references (never expires: revisions never change);
- * - `pending#SERVICE`: the change keys a service waits to be redeployed for, and who holds it now;
- * - `done#SERVICE#KEY`: a redeploy that carried KEY happened (kept `doneTtlSeconds`);
+ * - `pending#SERVICE`: who holds the service now, and per item (secret or parameter) the newest change key it
+ *   waits to be redeployed for, in an attribute `key#ITEM` of its own: an older value of an item is moot once a
+ *   newer one is pending, so the item holds one key per item the service reads, never more (kept
+ *   `doneTtlSeconds` after its last change);
+ * - `done#SERVICE#KEY`: a redeploy that carried KEY happened, or KEY was superseded by a newer pending change
+ *   of its item (kept `doneTtlSeconds`);
  * - Powertools Idempotency's own records, one per change key.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -13,10 +21,13 @@ import {
   type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { itemOfChangeKey } from '../core/change-key.ts';
 import { chunks } from '../core/chunks.ts';
+import { RotationRedeployError } from '../core/errors.ts';
 import type { Claim, PendingRedeploys, ReferenceStore } from '../core/ports.ts';
 import type { RedeployMessage } from '../core/queue-message.ts';
 import type { TaskDefinitionReferences } from '../core/reference.ts';
@@ -26,6 +37,21 @@ const BATCH_GET = 100;
 const BATCH_WRITE = 25;
 /** TransactWriteItems takes 100 items; one is the pending item. */
 const MAX_CARRIED = 99;
+/** The pending item's attribute holding one item's newest change key: `key#` and the item's ARN. */
+const SLOT_PREFIX = 'key#';
+/** The attribute earlier versions kept every pending change key in (a string set that could only grow). */
+const LEGACY_KEYS = 'changeKeys';
+/** Attempts at completing when a newer change of a carried item arrives meanwhile. */
+const COMPLETE_ATTEMPTS = 3;
+
+const slotOf = (changeKey: string) => `${SLOT_PREFIX}${itemOfChangeKey(changeKey)}`;
+
+/** The lost-hold case of `complete`: another worker took the service after this one's hold lapsed. */
+export class HoldLostError extends RotationRedeployError {
+  constructor(serviceArn: string, owner: string) {
+    super(`${owner} no longer holds ${serviceArn}: its hold lapsed before the redeploy was recorded`);
+  }
+}
 
 export interface StateTableOptions {
   readonly tableName: string;
@@ -89,14 +115,36 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
   }
 
   async add(message: RedeployMessage): Promise<void> {
-    await this.#db.send(
+    const slot = slotOf(message.changeKey);
+    const answer = await this.#db.send(
       new UpdateCommand({
         TableName: this.#table,
         Key: { id: `pending#${message.service.serviceArn}` },
-        UpdateExpression: 'ADD changeKeys :key SET service = :service',
-        ExpressionAttributeValues: { ':key': new Set([message.changeKey]), ':service': message.service },
+        UpdateExpression: 'SET #slot = :key, service = :service, expiration = :expiration',
+        ExpressionAttributeNames: { '#slot': slot },
+        ExpressionAttributeValues: {
+          ':key': message.changeKey,
+          ':service': message.service,
+          ':expiration': this.#expiration(),
+        },
+        ReturnValues: 'UPDATED_OLD',
       }),
     );
+    const replaced = answer.Attributes?.[slot];
+    // The older value is moot now the newer one waits: whichever message carries the newer key redeploys the
+    // service, and the older key's own message then finds its change done instead of deploying once more.
+    if (typeof replaced === 'string' && replaced !== message.changeKey) {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            id: `done#${message.service.serviceArn}#${replaced}`,
+            supersededBy: message.changeKey,
+            expiration: this.#expiration(),
+          },
+        }),
+      );
+    }
   }
 
   async claim(service: ServiceRef, changeKey: string, owner: string, untilMs: number): Promise<Claim> {
@@ -106,23 +154,23 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
         new UpdateCommand({
           TableName: this.#table,
           Key: { id: `pending#${service.serviceArn}` },
-          // The message's own key joins the set: a redriven message whose pending item is gone still carries it.
           UpdateExpression:
-            'ADD changeKeys :key SET service = :service, #owner = :owner, ownedUntil = :until',
+            'SET service = :service, #owner = :owner, ownedUntil = :until, expiration = :expiration',
           ConditionExpression: 'attribute_not_exists(ownedUntil) OR ownedUntil < :now OR #owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: {
-            ':key': new Set([changeKey]),
             ':service': service,
             ':owner': owner,
             ':until': untilMs,
             ':now': this.#now(),
+            ':expiration': this.#expiration(),
           },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      const keys = [...((answer.Attributes?.changeKeys as Set<string> | undefined) ?? [changeKey])].sort();
-      return { state: 'claimed', changeKeys: keys.slice(0, MAX_CARRIED) };
+      // The message's own key is always carried: a redriven message whose pending item is gone still has it.
+      const others = pendingKeysOf(answer.Attributes).filter((key) => key !== changeKey);
+      return { state: 'claimed', changeKeys: [changeKey, ...others.sort()].slice(0, MAX_CARRIED) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return { state: 'busy' };
       throw error;
@@ -130,27 +178,60 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
   }
 
   async complete(service: ServiceRef, owner: string, changeKeys: readonly string[]): Promise<void> {
-    const expiration = Math.floor(this.#now() / 1000) + this.#doneTtl;
-    await this.#db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          ...changeKeys.map((key) => ({
-            Put: { TableName: this.#table, Item: { id: `done#${service.serviceArn}#${key}`, expiration } },
-          })),
-          {
-            Update: {
-              TableName: this.#table,
-              Key: { id: `pending#${service.serviceArn}` },
-              // Keys added while this redeploy ran stay, and their own messages redeploy again.
-              UpdateExpression: 'DELETE changeKeys :keys REMOVE #owner, ownedUntil',
-              ConditionExpression: '#owner = :owner',
-              ExpressionAttributeNames: { '#owner': 'owner' },
-              ExpressionAttributeValues: { ':keys': new Set(changeKeys), ':owner': owner },
-            },
-          },
-        ],
-      }),
-    );
+    const expiration = this.#expiration();
+    const carried = new Set(changeKeys);
+    for (let attempt = 1; ; attempt += 1) {
+      const pending = await this.#db.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: { id: `pending#${service.serviceArn}` },
+          ConsistentRead: true,
+        }),
+      );
+      if (pending.Item?.owner !== owner) throw new HoldLostError(service.serviceArn, owner);
+      // A slot that took a newer key while this redeploy ran stays, and that key's message redeploys again.
+      const slots = Object.entries(pending.Item).filter(
+        ([name, value]) => name.startsWith(SLOT_PREFIX) && typeof value === 'string' && carried.has(value),
+      );
+      const names: Record<string, string> = { '#owner': 'owner' };
+      const values: Record<string, unknown> = { ':owner': owner };
+      const conditions = ['#owner = :owner'];
+      slots.forEach(([name, value], index) => {
+        names[`#s${index}`] = name;
+        values[`:s${index}`] = value;
+        conditions.push(`#s${index} = :s${index}`);
+      });
+      const removed = [...slots.map((_, index) => `#s${index}`), '#owner', 'ownedUntil'];
+      if (pending.Item[LEGACY_KEYS] !== undefined) removed.push(LEGACY_KEYS);
+      try {
+        await this.#db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              ...changeKeys.map((key) => ({
+                Put: {
+                  TableName: this.#table,
+                  Item: { id: `done#${service.serviceArn}#${key}`, expiration },
+                },
+              })),
+              {
+                Update: {
+                  TableName: this.#table,
+                  Key: { id: `pending#${service.serviceArn}` },
+                  UpdateExpression: `REMOVE ${removed.join(', ')}`,
+                  ConditionExpression: conditions.join(' AND '),
+                  ExpressionAttributeNames: names,
+                  ExpressionAttributeValues: values,
+                },
+              },
+            ],
+          }),
+        );
+        return;
+      } catch (error) {
+        // A carried item took a newer key between the read and the write: read again and keep that one.
+        if (!(error instanceof TransactionCanceledException) || attempt >= COMPLETE_ATTEMPTS) throw error;
+      }
+    }
   }
 
   async release(service: ServiceRef, owner: string): Promise<void> {
@@ -171,6 +252,11 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
     }
   }
 
+  /** When a record written now expires: epoch seconds, the TTL attribute's unit. */
+  #expiration(): number {
+    return Math.floor(this.#now() / 1000) + this.#doneTtl;
+  }
+
   async #isDone(service: ServiceRef, changeKey: string): Promise<boolean> {
     const answer = await this.#db.send(
       new GetCommand({
@@ -183,4 +269,16 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
     // TTL deletion lags; an expired marker no longer counts.
     return answer.Item !== undefined && (typeof expiration !== 'number' || expiration * 1000 > this.#now());
   }
+}
+
+/** Every change key a pending item holds: one per item, and any an earlier version kept in its set. */
+function pendingKeysOf(item: Record<string, unknown> | undefined): string[] {
+  if (item === undefined) return [];
+  const keys = new Set<string>();
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(SLOT_PREFIX) && typeof value === 'string') keys.add(value);
+  }
+  const legacy = item[LEGACY_KEYS];
+  if (legacy instanceof Set) for (const key of legacy) if (typeof key === 'string') keys.add(key);
+  return [...keys];
 }

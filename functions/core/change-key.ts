@@ -20,3 +20,9 @@ export function itemChangeKey(
 export function changeKey(change: Change, version: string | null, fallback: string): string {
   return itemChangeKey(change.kind, change.arn, change.label, version ?? `event:${fallback}`);
 }
+
+/** The item a change key is about: its ARN, the part before the first `|` (an ARN never holds one). */
+export function itemOfChangeKey(key: string): string {
+  const bar = key.indexOf('|');
+  return bar < 0 ? key : key.slice(0, bar);
+}

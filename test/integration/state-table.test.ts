@@ -1,6 +1,7 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { StateTable } from '../../functions/aws/state-table.ts';
+import { HoldLostError, StateTable } from '../../functions/aws/state-table.ts';
+import { forEachBounded } from '../../functions/core/bounded.ts';
 import type { RedeployMessage } from '../../functions/core/queue-message.ts';
 import { createStateTable } from '../../scripts/demo-account.ts';
 import { awsClientConfig, type MotoServer, startMoto } from '../support/moto.ts';
@@ -99,5 +100,101 @@ describe('StateTable on the emulator', () => {
 
     expect([...found.keys()]).toEqual(['arn:td:1']);
     expect(item.Item?.expiration).toBeUndefined();
+  });
+});
+
+describe('StateTable keeps a service’s pending item bounded', () => {
+  /** A secret with a long (valid) name: each of its change keys is about 400 bytes. */
+  const SECRET = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${'team/'.repeat(64)}db-AbCdEf`;
+  const PARAMETER = 'arn:aws:ssm:us-east-1:123456789012:parameter/prod/api/url';
+  const secretKey = (index: number) => `${SECRET}|AWSCURRENT|${String(index).padStart(8, '0')}-version-id`;
+  const pendingItem = async () =>
+    (
+      await client.send(
+        new GetItemCommand({ TableName: 'state', Key: { id: { S: `pending#${service.serviceArn}` } } }),
+      )
+    ).Item;
+
+  it('keeps one key of an item through thousands of changes, far below 400 KB, and claims keep working', async () => {
+    // 1,500 keys of this item would need about 600 KB in one item: far more than DynamoDB's 400 KB. They are
+    // added 25 at a time, as concurrent change runs would: whichever lands last is the one kept.
+    const keys = Array.from({ length: 1500 }, (_, index) => secretKey(index + 1));
+    await forEachBounded(keys, 25, (key) => table.add(message(key)));
+    await table.add(message(`${PARAMETER}|7`));
+
+    const item = await pendingItem();
+    const kept = Object.entries(item ?? {}).flatMap(([name, value]) =>
+      name.startsWith('key#') && value.S !== undefined ? [value.S] : [],
+    );
+    const newest = kept.find((key) => key.startsWith(SECRET)) ?? '';
+    const claimed = await table.claim(service, newest, 'worker-a', now + 300_000);
+    const older = await table.claim(service, keys.find((key) => key !== newest) ?? '', 'worker-b', now);
+
+    expect(JSON.stringify(item).length).toBeLessThan(4_000);
+    expect(kept.sort()).toEqual([`${PARAMETER}|7`, newest].sort());
+    expect(claimed).toEqual({ state: 'claimed', changeKeys: [newest, `${PARAMETER}|7`] });
+    expect(older).toEqual({ state: 'done' });
+  }, 300_000);
+
+  it('lets the message of an older value find its change done once a newer value of the item is pending', async () => {
+    await table.add(message(secretKey(1)));
+    await table.add(message(secretKey(2)));
+
+    const older = await table.claim(service, secretKey(1), 'worker-a', now + 300_000);
+    const newer = await table.claim(service, secretKey(2), 'worker-b', now + 300_000);
+
+    expect(older).toEqual({ state: 'done' });
+    expect(newer).toEqual({ state: 'claimed', changeKeys: [secretKey(2)] });
+  });
+
+  it('keeps a newer value that arrived while the redeploy ran, for its own message to redeploy', async () => {
+    await table.add(message(secretKey(1)));
+    const claim = await table.claim(service, secretKey(1), 'worker-a', now + 300_000);
+    await table.add(message(secretKey(2)));
+
+    await table.complete(service, 'worker-a', claim.state === 'claimed' ? claim.changeKeys : []);
+
+    expect(await table.claim(service, secretKey(2), 'worker-b', now + 300_000)).toEqual({
+      state: 'claimed',
+      changeKeys: [secretKey(2)],
+    });
+  });
+
+  it('gives the pending item an expiry, renewed with every change and claim', async () => {
+    await table.add(message(secretKey(1)));
+    const added = await pendingItem();
+    now += 60_000;
+    await table.claim(service, secretKey(1), 'worker-a', now + 300_000);
+    const claimed = await pendingItem();
+
+    expect(added?.expiration?.N).toBe(String(1_000 + 3600));
+    expect(claimed?.expiration?.N).toBe(String(1_060 + 3600));
+  });
+
+  it('carries and clears the keys an earlier version kept in one growing set', async () => {
+    await client.send(
+      new PutItemCommand({
+        TableName: 'state',
+        Item: { id: { S: `pending#${service.serviceArn}` }, changeKeys: { SS: ['old-1', 'old-2'] } },
+      }),
+    );
+
+    const claim = await table.claim(service, 'old-1', 'worker-a', now + 300_000);
+    await table.complete(service, 'worker-a', claim.state === 'claimed' ? claim.changeKeys : []);
+
+    expect(claim).toEqual({ state: 'claimed', changeKeys: ['old-1', 'old-2'] });
+    expect((await pendingItem())?.changeKeys).toBeUndefined();
+    expect(await table.claim(service, 'old-2', 'worker-b', now + 1000)).toEqual({ state: 'done' });
+  });
+
+  it('refuses to record a redeploy for a worker whose hold another worker took over', async () => {
+    await table.add(message(secretKey(1)));
+    const claim = await table.claim(service, secretKey(1), 'worker-a', now + 1000);
+    now += 2000;
+    await table.claim(service, secretKey(1), 'worker-b', now + 1000);
+
+    await expect(
+      table.complete(service, 'worker-a', claim.state === 'claimed' ? claim.changeKeys : []),
+    ).rejects.toThrow(HoldLostError);
   });
 });
