@@ -25,6 +25,8 @@ export interface CommonOptions {
   readonly selection: SelectionMode;
   readonly concurrency: number;
   readonly region: string | undefined;
+  /** Redeploy CODE_DEPLOY services through their CodeDeploy deployment group (off: skip them). */
+  readonly codeDeploy: boolean;
 }
 
 export type Command =
@@ -46,12 +48,13 @@ Options:
   --selection ${SELECTION_MODES.join('|').padEnd(12)} ${selectionHelp}
   --concurrency N          Task definition reads and redeploys in flight (${concurrency.min}-${concurrency.max}, default ${concurrency.default})
   --region REGION          The Region to scan (default: the SDK's, from AWS_REGION or the profile)
+  --no-codedeploy          Skip CODE_DEPLOY services instead of deploying them through their CodeDeploy group
 
 AWS access uses the SDK's standard configuration: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...
 Exit codes: 0 done (ignored events too); 1 at least one service failed; 2 refused input.`;
 
 const VALUE_FLAGS = new Set(['--event', '--selection', '--concurrency', '--region']);
-const BOOLEAN_FLAGS = new Set(['--json']);
+const BOOLEAN_FLAGS = new Set(['--json', '--no-codedeploy']);
 
 export function parseArgs(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
@@ -88,6 +91,7 @@ export function parseArgs(argv: readonly string[]): Command {
       ? parseNumber(concurrency, '--concurrency', values.get('--concurrency') ?? '')
       : DEFAULT_SETTINGS.concurrency,
     region: values.get('--region'),
+    codeDeploy: !flags.has('--no-codedeploy'),
   };
   if (name === 'who-uses') {
     if (values.has('--event')) throw new UsageError('who-uses takes a secret or parameter, not --event');

@@ -6,7 +6,7 @@
 import type { WhoUsesReport } from '../app/who-uses.ts';
 import { clusterNameOf } from '../core/arn.ts';
 import { IGNORE_REASON_TEXT } from '../core/reason-texts.ts';
-import type { Report } from '../core/report.ts';
+import type { Report, ServiceOutcome } from '../core/report.ts';
 import { printable } from './printable.ts';
 
 /** Columns padded to their widest cell, a dashed rule under the header; every cell printable. */
@@ -33,6 +33,13 @@ function scannedLine(scanned: Report['scanned'], durationMs: number): string {
   return `Scanned ${scanned.clusters} clusters, ${scanned.services} services, ${scanned.taskDefinitions} task definitions in ${durationMs} ms.`;
 }
 
+/** `ecs (ROLLING)`, `codedeploy storefront/checkout-bg`, or nothing. */
+function via(service: ServiceOutcome): string {
+  if (service.via === 'ecs') return `ecs (${service.strategy ?? 'ROLLING'})`;
+  if (service.via === 'codedeploy') return `codedeploy ${service.deploymentGroup ?? ''}`.trimEnd();
+  return '';
+}
+
 export function renderReport(report: Report): string {
   const { change } = report;
   const label = change.label === null ? '' : `, label ${printable(change.label)}`;
@@ -54,17 +61,21 @@ export function renderReport(report: Report): string {
   } else {
     lines.push(
       table(
-        ['SERVICE', 'CLUSTER', 'ACTION', 'REASON', 'DEPLOYMENT', 'REFERENCES'],
+        ['SERVICE', 'CLUSTER', 'ACTION', 'REASON', 'VIA', 'DEPLOYMENT', 'REFERENCES'],
         report.services.map((service) => [
           service.serviceName,
           clusterNameOf(service.clusterArn),
           service.action,
           service.reason ?? '',
+          via(service),
           service.deploymentId ?? '',
           references(service.references),
         ]),
       ),
     );
+    const notes = report.services.filter((service) => service.detail !== null);
+    if (notes.length > 0) lines.push('');
+    for (const service of notes) lines.push(`${printable(service.serviceName)}: ${service.detail}`);
   }
   const { summary } = report;
   const done = report.dryRun

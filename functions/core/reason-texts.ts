@@ -5,7 +5,7 @@
 import { OPT_TAG_KEY } from '../contract.ts';
 import type { IgnoreReason } from './change.ts';
 import type { SkipReason } from './decide.ts';
-import { OPT_OUT } from './service.ts';
+import { type ControllerSkip, OPT_OUT } from './service.ts';
 
 /** Why an event changes nothing a task would read. */
 export const IGNORE_REASON_TEXT: Readonly<Record<IgnoreReason, string>> = {
@@ -40,8 +40,18 @@ export const IGNORE_REASON_EXPLAINED: Readonly<Record<IgnoreReason, string>> = {
 /** Why a service that uses the changed item is left alone. */
 export const SKIP_REASON_TEXT: Readonly<Record<SkipReason, string>> = {
   'opted-out': `tagged ${OPT_TAG_KEY}=${OPT_OUT}`,
-  'deployment-controller': 'CODE_DEPLOY or EXTERNAL deployments: its own pipeline deploys it',
+  'deployment-controller': 'its deployment controller leaves new tasks to something else',
   'scaled-to-zero': 'no task runs; the next one reads the new value',
   'pinned-version': 'reads a fixed version, which did not change',
   'stage-not-moved': 'the label it reads did not move',
+};
+
+/** Which deployment controller case keeps the tool from starting a deployment (the report's `detail`). */
+export const CONTROLLER_SKIP_TEXT: Readonly<Record<ControllerSkip, string>> = {
+  external:
+    'EXTERNAL deployment controller: its task sets belong to whatever manages them, which must start new ones',
+  'no-deployment-group':
+    'CODE_DEPLOY deployment controller, and no CodeDeploy deployment group lists this service, so there is nothing to deploy through',
+  'codedeploy-off':
+    'CODE_DEPLOY deployment controller, and CodeDeploy deployments are turned off (context codeDeploy=false, or --no-codedeploy)',
 };

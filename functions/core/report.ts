@@ -3,7 +3,7 @@ import { METRICS, type MetricName } from '../contract.ts';
 import type { Change, IgnoreReason } from './change.ts';
 import type { SkipReason } from './decide.ts';
 import type { Reference, ReferenceField } from './reference.ts';
-import type { Service } from './service.ts';
+import type { RedeployPath, Service } from './service.ts';
 
 /** `queued`: handed to the redeploy queue, whose worker reports the deployment. */
 export type Action = 'redeployed' | 'would-redeploy' | 'queued' | 'skipped' | 'failed';
@@ -23,7 +23,24 @@ export interface ServiceOutcome {
   /** A SkipReason when skipped; `ErrorName: message` when failed; null otherwise. */
   readonly reason: SkipReason | string | null;
   readonly deploymentId: string | null;
+  /**
+   * What starts (or would start) its deployment: `ecs` (UpdateService) or `codedeploy` (CreateDeployment);
+   * null when nothing does.
+   */
+  readonly via: RedeployPath['via'] | null;
+  /** ECS's deployment strategy (ROLLING, BLUE_GREEN, LINEAR, CANARY), or the CodeDeploy group's configuration. */
+  readonly strategy: string | null;
+  /** `application/deployment-group` of a CodeDeploy deployment; null otherwise. */
+  readonly deploymentGroup: string | null;
+  /** Words for what the reason alone does not say (which deployment controller case); null otherwise. */
+  readonly detail: string | null;
   readonly references: readonly ReportedReference[];
+}
+
+/** What an outcome says of how the service is deployed, beyond its action and reason. */
+export interface OutcomeDetails {
+  readonly path?: RedeployPath | undefined;
+  readonly detail?: string | null | undefined;
 }
 
 export interface ScanCounts {
@@ -75,7 +92,9 @@ export function outcomeOf(
   action: Action,
   reason: string | null = null,
   deploymentId: string | null = null,
+  details: OutcomeDetails = {},
 ): ServiceOutcome {
+  const { path } = details;
   return {
     serviceArn: service.serviceArn,
     serviceName: service.serviceName,
@@ -84,6 +103,12 @@ export function outcomeOf(
     action,
     reason,
     deploymentId,
+    via: path?.via ?? null,
+    strategy:
+      path === undefined ? null : path.via === 'ecs' ? path.strategy : path.group.deploymentConfigName,
+    deploymentGroup:
+      path?.via === 'codedeploy' ? `${path.group.applicationName}/${path.group.deploymentGroupName}` : null,
+    detail: details.detail ?? null,
     references: reportedReferences(references),
   };
 }
