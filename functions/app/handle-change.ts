@@ -18,7 +18,7 @@ import {
   reportedChange,
   type ServiceOutcome,
 } from '../core/report.ts';
-import type { RedeployPath, Service, ServiceRef } from '../core/service.ts';
+import type { RedeployPath, RedeployTarget, Service, ServiceRef } from '../core/service.ts';
 import { SQS_BATCH_MAX } from '../wiring/limits.ts';
 import { type EnqueuePorts, enqueueRedeploys } from './enqueue-redeploys.ts';
 import { type ScanPorts, scan } from './scan.ts';
@@ -38,12 +38,17 @@ export interface HandleChangePorts extends ScanPorts {
   readonly deploymentGroups?: DeploymentGroups | undefined;
 }
 
-/** The part of the service the redeploy needs, with the deployment group when CodeDeploy deploys it. */
+/** The part of the service a queued redeploy needs, with the deployment group when CodeDeploy deploys it. */
 function redeployRef(service: Service, path: RedeployPath): ServiceRef {
   const { serviceArn, serviceName, clusterArn } = service;
   return path.via === 'codedeploy'
     ? { serviceArn, serviceName, clusterArn, codeDeployGroup: path.group }
     : { serviceArn, serviceName, clusterArn };
+}
+
+/** A direct redeploy's target: also the deployments the scan saw, so only a new one counts as the tool's. */
+function redeployTarget(service: Service, path: RedeployPath): RedeployTarget {
+  return { ...redeployRef(service, path), deploymentIds: service.deploymentIds };
 }
 
 export interface RunOptions {
@@ -102,7 +107,7 @@ function actor(delivery: Delivery, options: RunOptions, keyed: { key: string; ch
       } else {
         const { redeployer } = delivery;
         inFlight.push(
-          limit(() => redeployer.redeploy(redeployRef(service, path))).then(
+          limit(() => redeployer.redeploy(redeployTarget(service, path))).then(
             ({ deploymentId }) =>
               void outcomes.push(outcomeOf(service, references, 'redeployed', null, deploymentId, { path })),
             // One service's failure is that service's outcome; the others go on.

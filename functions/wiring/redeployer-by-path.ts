@@ -5,7 +5,7 @@
 import { ENV } from '../contract.ts';
 import { ConfigurationError } from '../core/errors.ts';
 import type { Redeployer } from '../core/ports.ts';
-import type { ServiceRef } from '../core/service.ts';
+import type { RedeployTarget } from '../core/service.ts';
 
 export class RedeployerByPath implements Redeployer {
   /** @param codeDeploy null when CodeDeploy deployments are turned off */
@@ -14,7 +14,7 @@ export class RedeployerByPath implements Redeployer {
     private readonly codeDeploy: Redeployer | null,
   ) {}
 
-  redeploy(service: ServiceRef): Promise<{ readonly deploymentId: string | null }> {
+  redeploy(service: RedeployTarget): Promise<{ readonly deploymentId: string | null }> {
     if (service.codeDeployGroup === undefined) return this.ecs.redeploy(service);
     if (this.codeDeploy === null) {
       // A message queued before CodeDeploy deployments were turned off: never fall back on UpdateService,

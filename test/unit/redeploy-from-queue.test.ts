@@ -80,7 +80,13 @@ describe('redeployQueueRecord', () => {
 
     await redeployQueueRecord(
       record,
-      { pending, redeployer: ecs.port, telemetry, retryDelay: { delay: async () => {} } },
+      {
+        pending,
+        redeployer: ecs.port,
+        telemetry,
+        retryDelay: { delay: async () => {} },
+        requeue: { send: async () => {} },
+      },
       { maxReceiveCount: 5, visibilityTimeoutSeconds: 300, dryRun: true },
     );
 
@@ -202,7 +208,7 @@ describe('a redeploy whose CodeDeploy deployment group is busy', () => {
     };
     return { ports, calls, requeued, logged, delayed };
   }
-  const options = { maxReceiveCount: 5, visibilityTimeoutSeconds: 300 };
+  const options = { maxReceiveCount: 5, visibilityTimeoutSeconds: 300, dryRun: false };
   const at = (now: number) => ({ now: () => now });
 
   it('is no failure: the message goes back on the queue, delayed, and the service is freed, nothing marked done', async () => {
