@@ -54,6 +54,11 @@ export const LOG_MESSAGES = {
   stateTableUnavailable: 'state table unavailable, task definitions read from ECS',
   /** The worker could not hide a failed message for its back-off; SQS retries it sooner (warning). */
   retryNotDelayed: 'could not delay the retry',
+  /**
+   * The service's CodeDeploy deployment group runs another deployment: the redeploy is queued again, delayed,
+   * and waits for it to end (CodeDeploy runs one deployment per group at a time).
+   */
+  redeployWaiting: 'redeploy waits for the deployment group',
 } as const;
 export type LogMessage = (typeof LOG_MESSAGES)[keyof typeof LOG_MESSAGES];
 
@@ -74,6 +79,7 @@ export const ENV = {
   coalesceSeconds: 'COALESCE_SECONDS',
   maxReceiveCount: 'MAX_RECEIVE_COUNT',
   visibilityTimeoutSeconds: 'VISIBILITY_TIMEOUT_SECONDS',
+  codeDeploy: 'CODE_DEPLOY',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 

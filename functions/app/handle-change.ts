@@ -1,12 +1,14 @@
 /**
  * Handling one change: change → inventory → decisions → act → report, once per change key.
  */
-import { secretIdOf, splitSecretId } from '../core/arn.ts';
+import { clusterNameOf, secretIdOf, splitSecretId } from '../core/arn.ts';
 import { createLimiter } from '../core/bounded.ts';
 import type { Change, ParsedEvent } from '../core/change.ts';
 import { changeKey } from '../core/change-key.ts';
 import { type Decision, decide, matchingReferences } from '../core/decide.ts';
-import type { ChangeVersions, Invocation, OncePerKey, Redeployer } from '../core/ports.ts';
+import type { ChangeVersions, DeploymentGroups, Invocation, OncePerKey, Redeployer } from '../core/ports.ts';
+import { CONTROLLER_SKIP_TEXT } from '../core/reason-texts.ts';
+import type { Reference } from '../core/reference.ts';
 import {
   buildReport,
   failureReason,
@@ -16,6 +18,7 @@ import {
   reportedChange,
   type ServiceOutcome,
 } from '../core/report.ts';
+import type { RedeployPath, RedeployTarget, Service, ServiceRef } from '../core/service.ts';
 import { SQS_BATCH_MAX } from '../wiring/limits.ts';
 import { type EnqueuePorts, enqueueRedeploys } from './enqueue-redeploys.ts';
 import { type ScanPorts, scan } from './scan.ts';
@@ -31,6 +34,21 @@ export interface HandleChangePorts extends ScanPorts {
   readonly changeVersions?: ChangeVersions | undefined;
   /** Makes the work once per change key (a duplicate answers `ignored: already-handled`). */
   readonly once?: OncePerKey | undefined;
+  /** Finds CODE_DEPLOY services' deployment groups; without it (CodeDeploy turned off) they are skipped. */
+  readonly deploymentGroups?: DeploymentGroups | undefined;
+}
+
+/** The part of the service a queued redeploy needs, with the deployment group when CodeDeploy deploys it. */
+function redeployRef(service: Service, path: RedeployPath): ServiceRef {
+  const { serviceArn, serviceName, clusterArn } = service;
+  return path.via === 'codedeploy'
+    ? { serviceArn, serviceName, clusterArn, codeDeployGroup: path.group }
+    : { serviceArn, serviceName, clusterArn };
+}
+
+/** A direct redeploy's target: also the deployments the scan saw, so only a new one counts as the tool's. */
+function redeployTarget(service: Service, path: RedeployPath): RedeployTarget {
+  return { ...redeployRef(service, path), deploymentIds: service.deploymentIds };
 }
 
 export interface RunOptions {
@@ -52,18 +70,15 @@ function actor(delivery: Delivery, options: RunOptions, keyed: { key: string; ch
     if (delivery.kind !== 'queued' || decisions.length === 0) return;
     // All or nothing: a failed hand-off fails the run, and the retried run hands off again (the worker
     // redeploys each service once per change key, so a second hand-off costs nothing).
-    const messages = decisions.map(({ service }) => ({
-      service: {
-        serviceArn: service.serviceArn,
-        serviceName: service.serviceName,
-        clusterArn: service.clusterArn,
-      },
+    const redeploys = decisions.flatMap((decision) => (decision.action === 'redeploy' ? [decision] : []));
+    const messages = redeploys.map(({ service, path }) => ({
+      service: redeployRef(service, path),
       changeKey: keyed.key,
       change: keyed.change,
     }));
     const sent = enqueueRedeploys(messages, delivery, delivery.coalesceSeconds).then(() => {
-      for (const { service, references } of decisions)
-        outcomes.push(outcomeOf(service, references, 'queued'));
+      for (const { service, references, path } of redeploys)
+        outcomes.push(outcomeOf(service, references, 'queued', null, null, { path }));
     });
     // Observed here so an early failure is not reported as unhandled before `finish` awaits it.
     sent.catch(() => {});
@@ -74,9 +89,14 @@ function actor(delivery: Delivery, options: RunOptions, keyed: { key: string; ch
     act(decision: Decision): void {
       const { service, references } = decision;
       if (decision.action === 'skip') {
-        outcomes.push(outcomeOf(service, references, 'skipped', decision.reason));
-      } else if (options.dryRun) {
-        outcomes.push(outcomeOf(service, references, 'would-redeploy'));
+        const detail =
+          decision.controllerSkip === null ? null : CONTROLLER_SKIP_TEXT[decision.controllerSkip];
+        outcomes.push(outcomeOf(service, references, 'skipped', decision.reason, null, { detail }));
+        return;
+      }
+      const { path } = decision;
+      if (options.dryRun) {
+        outcomes.push(outcomeOf(service, references, 'would-redeploy', null, null, { path }));
       } else if (delivery.kind === 'queued') {
         batch.push(decision);
         // One SendMessageBatch's worth: queued hand-offs go out as soon as this many are decided.
@@ -87,15 +107,21 @@ function actor(delivery: Delivery, options: RunOptions, keyed: { key: string; ch
       } else {
         const { redeployer } = delivery;
         inFlight.push(
-          limit(() => redeployer.redeploy(service)).then(
+          limit(() => redeployer.redeploy(redeployTarget(service, path))).then(
             ({ deploymentId }) =>
-              void outcomes.push(outcomeOf(service, references, 'redeployed', null, deploymentId)),
+              void outcomes.push(outcomeOf(service, references, 'redeployed', null, deploymentId, { path })),
             // One service's failure is that service's outcome; the others go on.
             (error: unknown) =>
-              void outcomes.push(outcomeOf(service, references, 'failed', failureReason(error))),
+              void outcomes.push(
+                outcomeOf(service, references, 'failed', failureReason(error), null, { path }),
+              ),
           ),
         );
       }
+    },
+    /** A service that could not be decided (its deployment group could not be read). */
+    fail(service: Service, references: readonly Reference[], reason: string): void {
+      outcomes.push(outcomeOf(service, references, 'failed', reason));
     },
     async finish(): Promise<ServiceOutcome[]> {
       handOff(batch);
@@ -162,13 +188,36 @@ export async function redeployForChange(
   const { change, key } = await keyOf(parsed, ports.changeVersions, invocation);
   const work = async (): Promise<Report> => {
     const acting = actor(ports.delivery, options, { key, change: reportedChange(change) });
-    // A service is decided once, whatever number of its containers or references match.
+    const lookingUp: Promise<void>[] = [];
+    const { deploymentGroups } = ports;
+    // A service is decided once, whatever number of its containers or references match. A CODE_DEPLOY
+    // service is decided again once its deployment group is known, and only if nothing else skips it.
+    const onUser = (service: Service, references: Reference[]) => {
+      const decision = decide(change, service, references);
+      if (
+        deploymentGroups === undefined ||
+        decision.action !== 'skip' ||
+        decision.controllerSkip !== 'codedeploy-off'
+      ) {
+        acting.act(decision);
+        return;
+      }
+      const lookup = deploymentGroups
+        .groupOf({ clusterName: clusterNameOf(service.clusterArn), serviceName: service.serviceName })
+        .then(
+          (group) => acting.act(decide(change, service, references, group)),
+          (error: unknown) =>
+            acting.fail(service, references, `deployment group unreadable: ${failureReason(error)}`),
+        );
+      lookingUp.push(lookup);
+    };
     const { unreadable, scanned } = await scan(
       ports,
       options.concurrency,
       (references) => matchingReferences(change, references),
-      (service, references) => acting.act(decide(change, service, references)),
+      onUser,
     );
+    await Promise.all(lookingUp);
     const outcomes = await acting.finish();
     for (const { service, error } of unreadable) {
       outcomes.push(outcomeOf(service, [], 'failed', `task definition unreadable: ${failureReason(error)}`));

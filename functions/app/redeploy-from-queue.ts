@@ -4,8 +4,15 @@
  * coalescing window rides along with the first message's redeploy.
  */
 import { LOG_MESSAGES, METRICS, SERVICE_LOG_KEY } from '../contract.ts';
-import { RotationRedeployError } from '../core/errors.ts';
-import type { Invocation, PendingRedeploys, Redeployer, RetryDelay, Telemetry } from '../core/ports.ts';
+import { DeploymentGroupBusyError, RotationRedeployError } from '../core/errors.ts';
+import type {
+  Invocation,
+  PendingRedeploys,
+  Redeployer,
+  RedeployQueue,
+  RetryDelay,
+  Telemetry,
+} from '../core/ports.ts';
 import { parseRedeployMessage, type RedeployMessage } from '../core/queue-message.ts';
 import { failureReason } from '../core/report.ts';
 
@@ -22,7 +29,12 @@ export type QueuedOutcome =
       readonly deploymentId: string | null;
       readonly changeKeys: readonly string[];
     }
-  | { readonly action: 'already-done' };
+  | { readonly action: 'already-done' }
+  /** The CodeDeploy deployment group runs another deployment; nothing was started. */
+  | { readonly action: 'waiting'; readonly reason: string };
+
+/** The redeploy waited longer than CodeDeploy ever holds a deployment group; it is given up as failed. */
+export class DeploymentGroupWaitError extends RotationRedeployError {}
 
 export interface RedeployFromQueuePorts {
   readonly pending: PendingRedeploys;
@@ -53,6 +65,7 @@ export async function redeployFromQueue(
     ({ deploymentId } = await ports.redeployer.redeploy(message.service));
   } catch (error) {
     await ports.pending.release(message.service, owner);
+    if (error instanceof DeploymentGroupBusyError) return { action: 'waiting', reason: error.message };
     throw error;
   }
   await ports.pending.complete(message.service, owner, claim.changeKeys);
@@ -69,6 +82,17 @@ export function retryDelaySeconds(receiveCount: number): number {
   return Math.min(MAX_RETRY_DELAY_SECONDS, FIRST_RETRY_DELAY_SECONDS * 2 ** Math.max(0, receiveCount - 1));
 }
 
+/**
+ * How long a waiting redeploy stays out of sight before it looks at its deployment group again. A CodeDeploy
+ * deployment of an ECS service takes minutes to hours; five minutes keeps the checks rare and the wait short.
+ */
+export const GROUP_WAIT_DELAY_SECONDS = 5 * 60;
+/**
+ * The longest a redeploy waits for its deployment group: CodeDeploy lets an ECS deployment wait up to 2 days for
+ * traffic to be rerouted by hand and keep the original task set up to 2 more days; a day more for the rest.
+ */
+export const MAX_GROUP_WAIT_MS = 5 * 24 * 3600 * 1000;
+
 /** What the worker reads of one SQS record (an SQSRecord has these and more). */
 export interface QueueRecord {
   readonly messageId: string;
@@ -79,6 +103,8 @@ export interface QueueRecord {
 
 export interface QueueWorkerPorts extends RedeployFromQueuePorts {
   readonly retryDelay: RetryDelay;
+  /** The redeploy queue itself: a redeploy that waits for its deployment group is sent to it again. */
+  readonly requeue: RedeployQueue;
   readonly telemetry: Telemetry;
 }
 
@@ -122,6 +148,10 @@ export async function redeployQueueRecord(
       telemetry.info(LOG_MESSAGES.redeployAlreadyDone, fields);
       return;
     }
+    if (outcome.action === 'waiting') {
+      await waitForGroup(message, outcome.reason, ports, invocation.now(), fields);
+      return;
+    }
     telemetry.info(LOG_MESSAGES.serviceRedeployed, {
       ...fields,
       deploymentId: outcome.deploymentId,
@@ -147,4 +177,29 @@ export async function redeployQueueRecord(
     }
     throw error;
   }
+}
+
+/**
+ * A group busy with another deployment is no failure: the message goes back on the queue, delayed, carrying
+ * when the wait began, and this record is done. Past MAX_GROUP_WAIT_MS the wait is given up as a failure.
+ */
+async function waitForGroup(
+  message: RedeployMessage,
+  reason: string,
+  ports: QueueWorkerPorts,
+  now: number,
+  fields: Readonly<Record<string, unknown>>,
+): Promise<void> {
+  const waitingSince = message.waitingSince ?? now;
+  if (now - waitingSince > MAX_GROUP_WAIT_MS) {
+    const hours = Math.round((now - waitingSince) / 3_600_000);
+    throw new DeploymentGroupWaitError(`gave up after waiting ${hours} hours: ${reason}`);
+  }
+  await ports.requeue.send([{ ...message, waitingSince }], GROUP_WAIT_DELAY_SECONDS);
+  ports.telemetry.info(LOG_MESSAGES.redeployWaiting, {
+    ...fields,
+    reason,
+    waitingSince: new Date(waitingSince).toISOString(),
+    nextLookSeconds: GROUP_WAIT_DELAY_SECONDS,
+  });
 }

@@ -1,4 +1,5 @@
 /** SDK clients, configured once: the standard chain (AWS_REGION, profiles, AWS_ENDPOINT_URL) plus adaptive retries. */
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient, type ECSClientConfig } from '@aws-sdk/client-ecs';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -26,6 +27,14 @@ export interface AwsClients {
   /** UpdateService: one attempt a call, since EcsRedeployer retries itself (see why there); paced. */
   readonly ecsUpdates: ECSClient;
   readonly tagging: ResourceGroupsTaggingAPIClient;
+  /**
+   * CodeDeploy reads (deployment groups). Three attempts: a map of groups is built once in a while, and an
+   * endpoint that lacks BatchGetDeploymentGroups (an emulator's HTML error, which the SDK retries as a 5xx)
+   * is given up for GetDeploymentGroup in well under a second.
+   */
+  readonly codedeploy: CodeDeployClient;
+  /** CreateDeployment and the checks around it: one attempt a call, since CodeDeployRedeployer retries itself. */
+  readonly codedeployDeploys: CodeDeployClient;
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   /** The configuration the other clients share (no Region), for clients made per Region later. */
@@ -64,6 +73,8 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
     ecs,
     ecsUpdates,
     tagging: new ResourceGroupsTaggingAPIClient(config),
+    codedeploy: new CodeDeployClient({ ...config, maxAttempts: 3 }),
+    codedeployDeploys: new CodeDeployClient({ ...config, maxAttempts: 1 }),
     dynamodb: new DynamoDBClient(config),
     sqs: new SQSClient(config),
     config: shared,

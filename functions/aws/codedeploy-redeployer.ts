@@ -23,6 +23,7 @@ import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { appSpecContent, appSpecFor } from '../core/app-spec.ts';
 import type { DeploymentGroupRef } from '../core/deployment-groups.ts';
 import { DeploymentGroupBusyError, ServiceNotActiveError } from '../core/errors.ts';
+import type { Redeployer } from '../core/ports.ts';
 import type { ServiceRef } from '../core/service.ts';
 import { classify, type RedeployRetry } from './ecs-redeployer.ts';
 import { launchOf } from './task-set-launch.ts';
@@ -45,7 +46,7 @@ export interface CodeDeployDeployment {
   readonly taskDefinitionArn: string;
 }
 
-export class CodeDeployRedeployer {
+export class CodeDeployRedeployer implements Redeployer {
   readonly #attempts: number;
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
@@ -70,7 +71,11 @@ export class CodeDeployRedeployer {
     this.#nonce = retry.nonce ?? randomUUID;
   }
 
-  async redeploy(service: ServiceRef, group: DeploymentGroupRef): Promise<CodeDeployDeployment> {
+  /** Deploys `service` through its `codeDeployGroup`. */
+  async redeploy(service: ServiceRef): Promise<CodeDeployDeployment> {
+    const group = service.codeDeployGroup;
+    if (group === undefined)
+      throw new TypeError(`${service.serviceArn} names no CodeDeploy deployment group`);
     const described = await this.#describe(service);
     const taskDefinitionArn = described.taskDefinition as string;
     const content = appSpecContent(

@@ -15,6 +15,7 @@ import { clusterNameOf, clusterNameOfService } from '../core/arn.ts';
 import { chunks } from '../core/chunks.ts';
 import type { Inventory } from '../core/ports.ts';
 import { OPT_IN, type Service } from '../core/service.ts';
+import { launchOf, strategyOf } from './task-set-launch.ts';
 
 /** DescribeServices takes at most 10 services a call. */
 export const DESCRIBE_BATCH = 10;
@@ -37,6 +38,8 @@ function toService(described: EcsService, clusterArn: string): Service | null {
     deployedAt: newestCreation(described),
     // What existed before the tool acted: only a deployment not among these can be the tool's.
     deploymentIds: (described.deployments ?? []).flatMap((deployment) => deployment.id ?? []),
+    deploymentStrategy: strategyOf(described),
+    launch: launchOf(described),
   };
 }
 

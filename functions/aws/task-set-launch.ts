@@ -3,17 +3,14 @@
  * repeat, and the deployment strategy of an ECS-controlled service.
  */
 import type { Service as EcsService, TaskSet } from '@aws-sdk/client-ecs';
-import type { TaskSetLaunch } from '../core/app-spec.ts';
+import type { DeploymentStrategy, TaskSetLaunch } from '../core/service.ts';
 
-/** ECS's deployment strategies (`deploymentConfiguration.strategy`); a service without one rolls. */
-export type EcsDeploymentStrategy = 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
-const STRATEGIES: readonly string[] = ['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY'];
+const STRATEGIES: readonly DeploymentStrategy[] = ['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY'];
 
-export function strategyOf(described: Pick<EcsService, 'deploymentConfiguration'>): EcsDeploymentStrategy {
+/** The service's `deploymentConfiguration.strategy`; a service without one (or one unknown here) rolls. */
+export function strategyOf(described: Pick<EcsService, 'deploymentConfiguration'>): DeploymentStrategy {
   const strategy = described.deploymentConfiguration?.strategy;
-  return strategy !== undefined && STRATEGIES.includes(strategy)
-    ? (strategy as EcsDeploymentStrategy)
-    : 'ROLLING';
+  return STRATEGIES.find((known) => known === strategy) ?? 'ROLLING';
 }
 
 type LaunchFields = Pick<

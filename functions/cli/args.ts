@@ -25,6 +25,8 @@ export interface CommonOptions {
   readonly selection: SelectionMode;
   readonly concurrency: number;
   readonly region: string | undefined;
+  /** Redeploy CODE_DEPLOY services through their CodeDeploy deployment group (off: skip them). */
+  readonly codeDeploy: boolean;
 }
 
 /** `run --wait`: follow every deployment the run started until it ends or the time is up. */
@@ -56,6 +58,7 @@ Options:
   --wait                   run only: follow every deployment it started until it ends, then print the settled report
   --poll-seconds N         With --wait: seconds between two looks (${pollSeconds.min}-${pollSeconds.max}, default ${pollSeconds.default})
   --wait-timeout SECONDS   With --wait: when to stop waiting; rollouts not ended are timed-out (${waitTimeoutSeconds.min}-${waitTimeoutSeconds.max}, default ${waitTimeoutSeconds.default})
+  --no-codedeploy          Skip CODE_DEPLOY services instead of deploying them through their CodeDeploy group
 
 AWS access uses the SDK's standard configuration: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...
 Exit codes: 0 done (ignored events too); 1 at least one service failed (with --wait: or a rollout failed or
@@ -69,7 +72,7 @@ const VALUE_FLAGS = new Set([
   '--poll-seconds',
   '--wait-timeout',
 ]);
-const BOOLEAN_FLAGS = new Set(['--json', '--wait']);
+const BOOLEAN_FLAGS = new Set(['--json', '--wait', '--no-codedeploy']);
 
 export function parseArgs(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
@@ -106,6 +109,7 @@ export function parseArgs(argv: readonly string[]): Command {
       ? parseNumber(concurrency, '--concurrency', values.get('--concurrency') ?? '')
       : DEFAULT_SETTINGS.concurrency,
     region: values.get('--region'),
+    codeDeploy: !flags.has('--no-codedeploy'),
   };
   const wait = waitOptions(name, flags, values);
   if (name === 'who-uses') {

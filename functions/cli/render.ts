@@ -34,6 +34,13 @@ function scannedLine(scanned: Report['scanned'], durationMs: number): string {
   return `Scanned ${scanned.clusters} clusters, ${scanned.services} services, ${scanned.taskDefinitions} task definitions in ${durationMs} ms.`;
 }
 
+/** `ecs (ROLLING)`, `codedeploy storefront/checkout-bg`, or nothing. */
+function via(service: ServiceOutcome): string {
+  if (service.via === 'ecs') return `ecs (${service.strategy ?? 'ROLLING'})`;
+  if (service.via === 'codedeploy') return `codedeploy ${service.deploymentGroup ?? ''}`.trimEnd();
+  return '';
+}
+
 export function renderReport(report: Report): string {
   const { change } = report;
   const label = change.label === null ? '' : `, label ${printable(change.label)}`;
@@ -61,6 +68,7 @@ export function renderReport(report: Report): string {
           'CLUSTER',
           'ACTION',
           'REASON',
+          'VIA',
           'DEPLOYMENT',
           ...(followed ? ['ROLLOUT'] : []),
           'REFERENCES',
@@ -70,12 +78,16 @@ export function renderReport(report: Report): string {
           clusterNameOf(service.clusterArn),
           service.action,
           service.reason ?? '',
+          via(service),
           service.deploymentId ?? '',
           ...(followed ? [rolloutCell(service)] : []),
           references(service.references),
         ]),
       ),
     );
+    const notes = report.services.filter((service) => service.detail !== null);
+    if (notes.length > 0) lines.push('');
+    for (const service of notes) lines.push(`${printable(service.serviceName)}: ${service.detail}`);
     lines.push(...rolloutNotes(report.services));
   }
   const { summary } = report;

@@ -7,37 +7,7 @@
  * (left out, a Spot service moves to on-demand capacity), platform version and network configuration.
  */
 import { AppSpecError } from './errors.ts';
-
-/** How the service's current tasks were launched: what a replacement task set must repeat. */
-export interface TaskSetLaunch {
-  /** The service's load balancers; CodeDeploy routes traffic to the first one's container and port. */
-  readonly loadBalancers: readonly {
-    readonly containerName: string | null;
-    readonly containerPort: number | null;
-  }[];
-  /** Empty when the service runs on a launch type instead. */
-  readonly capacityProviderStrategy: readonly {
-    readonly capacityProvider: string;
-    readonly weight: number | null;
-    readonly base: number | null;
-  }[];
-  /** Fargate only; null elsewhere. */
-  readonly platformVersion: string | null;
-  /** `awsvpc` network mode only; null elsewhere. */
-  readonly networkConfiguration: {
-    readonly subnets: readonly string[];
-    readonly securityGroups: readonly string[];
-    readonly assignPublicIp: 'ENABLED' | 'DISABLED' | null;
-  } | null;
-}
-
-/** A service launched with nothing beyond its task definition: no load balancer, strategy or network. */
-export const PLAIN_LAUNCH: TaskSetLaunch = {
-  loadBalancers: [],
-  capacityProviderStrategy: [],
-  platformVersion: null,
-  networkConfiguration: null,
-};
+import type { TaskSetLaunch } from './service.ts';
 
 /** The AppSpec's `TargetService.Properties`, in CodeDeploy's spelling. */
 export interface TargetServiceProperties {

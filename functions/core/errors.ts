@@ -28,8 +28,8 @@ export class InvalidQueryError extends RefusedInputError {}
 export class AppSpecError extends RotationRedeployError {}
 
 /**
- * CodeDeploy runs one deployment per deployment group at a time, and the service's group has one running. Not a
- * failure: the redeploy waits and is tried again once that deployment has ended.
+ * CodeDeploy runs one deployment per deployment group at a time, and the service's group has one running. The
+ * queue worker waits for it to end (the message is queued again); a direct run reports the service failed.
  */
 export class DeploymentGroupBusyError extends RotationRedeployError {
   constructor(
@@ -38,7 +38,7 @@ export class DeploymentGroupBusyError extends RotationRedeployError {
     options?: ErrorOptions,
   ) {
     super(
-      `CodeDeploy deployment group ${deploymentGroup} is running ${activeDeploymentIds.length === 0 ? 'a deployment' : activeDeploymentIds.join(', ')}; the redeploy waits for it to end`,
+      `CodeDeploy deployment group ${deploymentGroup} is running ${activeDeploymentIds.length === 0 ? 'another deployment' : activeDeploymentIds.join(', ')}, and CodeDeploy runs one deployment per group at a time`,
       options,
     );
   }

@@ -9,6 +9,11 @@ export interface RedeployMessage {
   readonly service: ServiceRef;
   readonly changeKey: string;
   readonly change: ReportedChange;
+  /**
+   * When the worker first found the service's CodeDeploy deployment group busy with another deployment, epoch
+   * milliseconds: the message is sent again, delayed, until the group is free or the wait has lasted too long.
+   */
+  readonly waitingSince?: number | undefined;
 }
 
 const messageSchema = z.object({
@@ -16,6 +21,14 @@ const messageSchema = z.object({
     serviceArn: z.string().min(1),
     serviceName: z.string().min(1),
     clusterArn: z.string().min(1),
+    // Absent in a message for an ECS-controlled service (and in every message queued before CodeDeploy).
+    codeDeployGroup: z
+      .object({
+        applicationName: z.string().min(1),
+        deploymentGroupName: z.string().min(1),
+        deploymentConfigName: z.string().nullable(),
+      })
+      .optional(),
   }),
   changeKey: z.string().min(1),
   change: z.object({
@@ -28,6 +41,7 @@ const messageSchema = z.object({
     versionId: z.string().nullable(),
     trigger: z.string(),
   }),
+  waitingSince: z.number().int().nonnegative().optional(),
 }) satisfies z.ZodType<RedeployMessage>;
 
 export function parseRedeployMessage(body: string): RedeployMessage {

@@ -6,7 +6,7 @@ import { OPT_TAG_KEY } from '../contract.ts';
 import type { IgnoreReason } from './change.ts';
 import type { SkipReason } from './decide.ts';
 import type { RolloutEnd } from './rollout.ts';
-import { OPT_OUT } from './service.ts';
+import { type ControllerSkip, OPT_OUT } from './service.ts';
 
 /** Why an event changes nothing a task would read. */
 export const IGNORE_REASON_TEXT: Readonly<Record<IgnoreReason, string>> = {
@@ -41,7 +41,7 @@ export const IGNORE_REASON_EXPLAINED: Readonly<Record<IgnoreReason, string>> = {
 /** Why a service that uses the changed item is left alone. */
 export const SKIP_REASON_TEXT: Readonly<Record<SkipReason, string>> = {
   'opted-out': `tagged ${OPT_TAG_KEY}=${OPT_OUT}`,
-  'deployment-controller': 'CODE_DEPLOY or EXTERNAL deployments: its own pipeline deploys it',
+  'deployment-controller': 'its deployment controller leaves new tasks to something else',
   'scaled-to-zero': 'no task runs; the next one reads the new value',
   'pinned-version': 'reads a fixed version, which did not change',
   'stage-not-moved': 'the label it reads did not move',
@@ -65,4 +65,14 @@ export const ROLLOUT_END_ACTION: Readonly<Record<RolloutEnd, string>> = {
   superseded: 'nothing, unless the later deployment fails: follow that one',
   'timed-out':
     'look at the service in the ECS console: a pause or approval hook waits for someone, a slow rollout may still end; redeploy it if it is stuck',
+};
+
+/** Which deployment controller case keeps the tool from starting a deployment (the report's `detail`). */
+export const CONTROLLER_SKIP_TEXT: Readonly<Record<ControllerSkip, string>> = {
+  external:
+    'EXTERNAL deployment controller: its task sets belong to whatever manages them, which must start new ones',
+  'no-deployment-group':
+    'CODE_DEPLOY deployment controller, and no CodeDeploy deployment group lists this service, so there is nothing to deploy through',
+  'codedeploy-off':
+    'CODE_DEPLOY deployment controller, and CodeDeploy deployments are turned off (context codeDeploy=false, or --no-codedeploy)',
 };

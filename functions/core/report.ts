@@ -4,7 +4,7 @@ import type { Change, IgnoreReason } from './change.ts';
 import type { SkipReason } from './decide.ts';
 import type { Reference, ReferenceField } from './reference.ts';
 import { countRollouts, type RolloutCounts, type RolloutOutcome } from './rollout.ts';
-import type { Service } from './service.ts';
+import type { RedeployPath, Service } from './service.ts';
 
 /** `queued`: handed to the redeploy queue, whose worker reports the deployment. */
 export type Action = 'redeployed' | 'would-redeploy' | 'queued' | 'skipped' | 'failed';
@@ -24,9 +24,26 @@ export interface ServiceOutcome {
   /** A SkipReason when skipped; `ErrorName: message` when failed; null otherwise. */
   readonly reason: SkipReason | string | null;
   readonly deploymentId: string | null;
+  /**
+   * What starts (or would start) its deployment: `ecs` (UpdateService) or `codedeploy` (CreateDeployment);
+   * null when nothing does.
+   */
+  readonly via: RedeployPath['via'] | null;
+  /** ECS's deployment strategy (ROLLING, BLUE_GREEN, LINEAR, CANARY), or the CodeDeploy group's configuration. */
+  readonly strategy: string | null;
+  /** `application/deployment-group` of a CodeDeploy deployment; null otherwise. */
+  readonly deploymentGroup: string | null;
+  /** Words for what the reason alone does not say (which deployment controller case); null otherwise. */
+  readonly detail: string | null;
   readonly references: readonly ReportedReference[];
   /** Only once the deployment was followed to its end (`run --wait`): how it ended. */
   readonly rollout?: RolloutOutcome;
+}
+
+/** What an outcome says of how the service is deployed, beyond its action and reason. */
+export interface OutcomeDetails {
+  readonly path?: RedeployPath | undefined;
+  readonly detail?: string | null | undefined;
 }
 
 export interface ScanCounts {
@@ -78,7 +95,9 @@ export function outcomeOf(
   action: Action,
   reason: string | null = null,
   deploymentId: string | null = null,
+  details: OutcomeDetails = {},
 ): ServiceOutcome {
+  const { path } = details;
   return {
     serviceArn: service.serviceArn,
     serviceName: service.serviceName,
@@ -87,6 +106,12 @@ export function outcomeOf(
     action,
     reason,
     deploymentId,
+    via: path?.via ?? null,
+    strategy:
+      path === undefined ? null : path.via === 'ecs' ? path.strategy : path.group.deploymentConfigName,
+    deploymentGroup:
+      path?.via === 'codedeploy' ? `${path.group.applicationName}/${path.group.deploymentGroupName}` : null,
+    detail: details.detail ?? null,
     references: reportedReferences(references),
   };
 }

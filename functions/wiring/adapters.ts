@@ -3,6 +3,8 @@ import type { HandleChangePorts } from '../app/handle-change.ts';
 import type { QueueWorkerPorts } from '../app/redeploy-from-queue.ts';
 import { AwsChangeVersions, regionalMetadataClients } from '../aws/change-versions.ts';
 import type { AwsClients } from '../aws/clients.ts';
+import { CodeDeployGroups } from '../aws/codedeploy-groups.ts';
+import { CodeDeployRedeployer } from '../aws/codedeploy-redeployer.ts';
 import { ClusterInventory, TaggedInventory } from '../aws/ecs-inventory.ts';
 import { EcsRedeployer } from '../aws/ecs-redeployer.ts';
 import { EcsRollouts } from '../aws/ecs-rollouts.ts';
@@ -11,8 +13,9 @@ import { SqsRedeployQueue, SqsRetryDelay } from '../aws/sqs-redeploy-queue.ts';
 import { StateTable } from '../aws/state-table.ts';
 import { EcsTaskDefinitions } from '../aws/task-definitions.ts';
 import type { SelectionMode } from '../contract.ts';
-import type { Inventory, RolloutReader, Telemetry } from '../core/ports.ts';
-import { LIMITS } from './limits.ts';
+import type { Inventory, Redeployer, RolloutReader, Telemetry } from '../core/ports.ts';
+import { DEFAULTS, LIMITS } from './limits.ts';
+import { RedeployerByPath } from './redeployer-by-path.ts';
 import type { Settings, WorkerSettings } from './settings.ts';
 
 /** A change is remembered for a day: EventBridge retries a target for up to 24 hours. */
@@ -34,12 +37,21 @@ const INVENTORIES: Record<SelectionMode, (clients: AwsClients, warnings: PortWar
  * The ports of a change function or the CLI: the state table and the queue only when their names are set
  * (settingsFromEnv refuses a queue without a table).
  */
+/** UpdateService for ECS-controlled services; CodeDeploy deployments too, unless turned off. */
+function redeployer(clients: AwsClients, codeDeploy: boolean): Redeployer {
+  return new RedeployerByPath(
+    new EcsRedeployer(clients.ecsUpdates),
+    codeDeploy ? new CodeDeployRedeployer(clients.ecs, clients.codedeployDeploys) : null,
+  );
+}
+
 export function changeAdapters(
   clients: AwsClients,
   settings: Pick<Settings, 'selection'> &
-    Partial<Pick<Settings, 'tableName' | 'queueUrl' | 'coalesceSeconds'>>,
+    Partial<Pick<Settings, 'tableName' | 'queueUrl' | 'coalesceSeconds' | 'codeDeploy'>>,
   warnings: PortWarnings = {},
 ): HandleChangePorts {
+  const codeDeploy = settings.codeDeploy ?? DEFAULTS.codeDeploy;
   const state =
     settings.tableName === null || settings.tableName === undefined
       ? undefined
@@ -50,13 +62,15 @@ export function changeAdapters(
     taskDefinitions: new EcsTaskDefinitions(clients.ecs, state, warnings.storeError),
     delivery:
       queueUrl === null || state === undefined
-        ? { kind: 'direct', redeployer: new EcsRedeployer(clients.ecsUpdates) }
+        ? { kind: 'direct', redeployer: redeployer(clients, codeDeploy) }
         : {
             kind: 'queued',
             pending: state,
             queue: new SqsRedeployQueue(clients.sqs, queueUrl),
             coalesceSeconds: settings.coalesceSeconds ?? LIMITS.coalesceSeconds.default,
           },
+    // Built once per execution environment, so the map of deployment groups outlives one invocation.
+    ...(codeDeploy ? { deploymentGroups: new CodeDeployGroups(clients.codedeploy) } : {}),
     ...(state === undefined
       ? {}
       : {
@@ -66,16 +80,17 @@ export function changeAdapters(
   };
 }
 
-/** The worker's ports: its pending-redeploy records, UpdateService, and its queue's retry delay. */
+/** The worker's ports: its pending-redeploy records, UpdateService or CodeDeploy, and its queue's retry delay. */
 export function workerAdapters(
   clients: AwsClients,
-  settings: Pick<WorkerSettings, 'tableName' | 'queueUrl'>,
+  settings: Pick<WorkerSettings, 'tableName' | 'queueUrl' | 'codeDeploy'>,
   telemetry: Telemetry,
 ): QueueWorkerPorts {
   return {
     pending: new StateTable(clients.dynamodb, { tableName: settings.tableName }),
-    redeployer: new EcsRedeployer(clients.ecsUpdates),
+    redeployer: redeployer(clients, settings.codeDeploy),
     retryDelay: new SqsRetryDelay(clients.sqs, settings.queueUrl),
+    requeue: new SqsRedeployQueue(clients.sqs, settings.queueUrl),
     telemetry,
   };
 }

@@ -111,6 +111,8 @@ export const DEFAULTS = {
   /** Plan only, never call UpdateService: off, since the point of the tool is to redeploy. */
   dryRun: false,
   selectionMode: 'all',
+  /** Redeploy CODE_DEPLOY services through their CodeDeploy deployment group: on, so none keeps an old value. */
+  codeDeploy: true,
 } as const;
 
 /** The most entries SendMessageBatch, DeleteMessageBatch and an SQS event source batch take at once. */

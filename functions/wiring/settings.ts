@@ -26,6 +26,8 @@ export interface Settings {
   readonly maxReceiveCount: number;
   /** How long a received message stays hidden, and so how long the worker holds its service. */
   readonly visibilityTimeoutSeconds: number;
+  /** Redeploy CODE_DEPLOY services with a CodeDeploy deployment to their group; off: skip them. */
+  readonly codeDeploy: boolean;
 }
 
 /** The worker's settings: it cannot run without its queue and its state table. */
@@ -41,6 +43,7 @@ export const DEFAULT_SETTINGS: Settings = {
   coalesceSeconds: LIMITS.coalesceSeconds.default,
   maxReceiveCount: LIMITS.maxReceiveCount.default,
   visibilityTimeoutSeconds: LIMITS.visibilityTimeoutSeconds.default,
+  codeDeploy: DEFAULTS.codeDeploy,
 };
 
 /** The most task definition reads and redeploys in flight. */
@@ -101,6 +104,7 @@ export function settingsFromEnv(env: Env): Settings {
       defaults.visibilityTimeoutSeconds,
       within(LIMITS.visibilityTimeoutSeconds),
     ),
+    codeDeploy: read(env, ENV.codeDeploy, defaults.codeDeploy, parseBoolean),
   };
   if (settings.queueUrl !== null && settings.tableName === null) {
     throw new ConfigurationError(

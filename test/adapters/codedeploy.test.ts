@@ -171,7 +171,7 @@ describe('CodeDeployRedeployer', () => {
     codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
     codedeploy.on(CreateDeploymentCommand).resolves({ deploymentId: 'd-NEW' });
 
-    expect(await redeployer().redeploy(SERVICE, GROUP)).toEqual({
+    expect(await redeployer().redeploy({ ...SERVICE, codeDeployGroup: GROUP })).toEqual({
       deploymentId: 'd-NEW',
       taskDefinitionArn: TASK,
     });
@@ -187,7 +187,7 @@ describe('CodeDeployRedeployer', () => {
     ecs.on(DescribeServicesCommand).resolves({ services: [described] });
     codedeploy.on(ListDeploymentsCommand).resolves({ deployments: ['d-PIPELINE'] });
 
-    const attempt = redeployer().redeploy(SERVICE, GROUP);
+    const attempt = redeployer().redeploy({ ...SERVICE, codeDeployGroup: GROUP });
     await expect(attempt).rejects.toThrow(DeploymentGroupBusyError);
     await expect(attempt).rejects.toThrow('d-PIPELINE');
     expect(codedeploy).not.toHaveReceivedCommand(CreateDeploymentCommand);
@@ -202,7 +202,9 @@ describe('CodeDeployRedeployer', () => {
         $metadata: {},
       }),
     );
-    await expect(redeployer().redeploy(SERVICE, GROUP)).rejects.toThrow(DeploymentGroupBusyError);
+    await expect(redeployer().redeploy({ ...SERVICE, codeDeployGroup: GROUP })).rejects.toThrow(
+      DeploymentGroupBusyError,
+    );
     expect(codedeploy).toHaveReceivedCommandTimes(CreateDeploymentCommand, 1);
   });
 
@@ -226,7 +228,7 @@ describe('CodeDeployRedeployer', () => {
       },
     });
 
-    expect(await redeployer().redeploy(SERVICE, GROUP)).toEqual({
+    expect(await redeployer().redeploy({ ...SERVICE, codeDeployGroup: GROUP })).toEqual({
       deploymentId: 'd-OURS',
       taskDefinitionArn: TASK,
     });
@@ -255,7 +257,9 @@ describe('CodeDeployRedeployer', () => {
         new DeploymentLimitExceededException({ message: 'active Deployment d-PIPELINE', $metadata: {} }),
       );
 
-    await expect(redeployer().redeploy(SERVICE, GROUP)).rejects.toThrow(DeploymentGroupBusyError);
+    await expect(redeployer().redeploy({ ...SERVICE, codeDeployGroup: GROUP })).rejects.toThrow(
+      DeploymentGroupBusyError,
+    );
     expect(codedeploy).toHaveReceivedCommandTimes(CreateDeploymentCommand, 2);
   });
 
@@ -271,7 +275,7 @@ describe('CodeDeployRedeployer', () => {
         }),
       )
       .resolves({ deploymentId: 'd-2' });
-    expect((await redeployer().redeploy(SERVICE, GROUP)).deploymentId).toBe('d-2');
+    expect((await redeployer().redeploy({ ...SERVICE, codeDeployGroup: GROUP })).deploymentId).toBe('d-2');
 
     codedeploy.reset();
     codedeploy.on(ListDeploymentsCommand).resolves({ deployments: [] });
@@ -281,15 +285,19 @@ describe('CodeDeployRedeployer', () => {
         $metadata: { httpStatusCode: 400 },
       }),
     );
-    await expect(redeployer().redeploy(SERVICE, GROUP)).rejects.toThrow('no such group');
+    await expect(redeployer().redeploy({ ...SERVICE, codeDeployGroup: GROUP })).rejects.toThrow(
+      'no such group',
+    );
     expect(codedeploy).toHaveReceivedCommandTimes(CreateDeploymentCommand, 1);
   });
 
   it('refuses a service without a load balancer container and port, and a service no longer active, before CodeDeploy', async () => {
     ecs.on(DescribeServicesCommand).resolvesOnce({ services: [{ ...described, loadBalancers: [] }] });
-    await expect(redeployer().redeploy(SERVICE, GROUP)).rejects.toThrow(AppSpecError);
+    await expect(redeployer().redeploy({ ...SERVICE, codeDeployGroup: GROUP })).rejects.toThrow(AppSpecError);
     ecs.on(DescribeServicesCommand).resolves({ services: [{ ...described, status: 'DRAINING' }] });
-    await expect(redeployer().redeploy(SERVICE, GROUP)).rejects.toThrow('is DRAINING');
+    await expect(redeployer().redeploy({ ...SERVICE, codeDeployGroup: GROUP })).rejects.toThrow(
+      'is DRAINING',
+    );
     expect(codedeploy).not.toHaveReceivedCommand(CreateDeploymentCommand);
     expect(codedeploy).not.toHaveReceivedCommand(ListDeploymentsCommand);
   });

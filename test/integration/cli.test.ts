@@ -907,7 +907,15 @@ describe('rotation-redeploy plan', () => {
         .callsOf('DescribeTaskDefinition')
         .map((call) => String(call.input.taskDefinition));
       expect(sorted(taskDefinitionReads)).toEqual(currentTaskDefinitions(account));
-      const scanActions = ['ListClusters', 'ListServices', 'DescribeServices', 'DescribeTaskDefinition'];
+      // The CODE_DEPLOY user's deployment group is looked up once (the account has no CodeDeploy application).
+      expect(proxy.callsOf('ListApplications')).toHaveLength(1);
+      const scanActions = [
+        'ListClusters',
+        'ListServices',
+        'DescribeServices',
+        'DescribeTaskDefinition',
+        'ListApplications',
+      ];
       expect(proxy.calls.filter((call) => !scanActions.includes(call.action))).toEqual([]);
     }));
 

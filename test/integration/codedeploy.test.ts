@@ -112,7 +112,10 @@ describe('CodeDeployRedeployer', () => {
       group: 'checkout-bg',
       services: [{ cluster: 'shop', name: 'checkout' }],
     });
-    const deployed = await new CodeDeployRedeployer(ecs, codedeploy).redeploy(ref(serviceArn), group);
+    const deployed = await new CodeDeployRedeployer(ecs, codedeploy).redeploy({
+      ...ref(serviceArn),
+      codeDeployGroup: group,
+    });
 
     expect(await deploymentIdsOf(codedeploy, 'storefront', 'checkout-bg')).toEqual([deployed.deploymentId]);
     const deployment = await deploymentOf(moto.endpoint, deployed.deploymentId);
@@ -149,9 +152,9 @@ describe('CodeDeployRedeployer', () => {
       services: [{ cluster: 'shop', name: 'checkout' }],
     });
     const redeployer = new CodeDeployRedeployer(ecs, codedeploy);
-    const first = await redeployer.redeploy(ref(serviceArn), group);
+    const first = await redeployer.redeploy({ ...ref(serviceArn), codeDeployGroup: group });
     // The emulator never moves a deployment past Created: the first one stays active.
-    const second = redeployer.redeploy(ref(serviceArn), group);
+    const second = redeployer.redeploy({ ...ref(serviceArn), codeDeployGroup: group });
     await expect(second).rejects.toThrow(DeploymentGroupBusyError);
     await expect(second).rejects.toThrow(first.deploymentId);
     expect(await deploymentIdsOf(codedeploy, 'storefront', 'checkout-bg')).toEqual([first.deploymentId]);

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  appSpecContent,
-  appSpecFor,
-  PLAIN_LAUNCH,
-  type TaskSetLaunch,
-} from '../../functions/core/app-spec.ts';
+import { appSpecContent, appSpecFor } from '../../functions/core/app-spec.ts';
 import { AppSpecError } from '../../functions/core/errors.ts';
+import { PLAIN_LAUNCH, type TaskSetLaunch } from '../../functions/core/service.ts';
 
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:123456789012:service/main/api';
 const TASK = 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:42';

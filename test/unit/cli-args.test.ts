@@ -5,8 +5,9 @@ describe('parseArgs', () => {
   it.each([
     [
       ['plan', '--event', 'e.json'],
-      { name: 'plan', eventFile: 'e.json', json: false, selection: 'all', concurrency: 8 },
+      { name: 'plan', eventFile: 'e.json', json: false, selection: 'all', concurrency: 8, codeDeploy: true },
     ],
+    [['run', '--event', 'e.json', '--no-codedeploy'], { name: 'run', codeDeploy: false }],
     [['run', '--event=e.json', '--json'], { name: 'run', eventFile: 'e.json', json: true }],
     [['run', '--event', '-'], { name: 'run', eventFile: '-', wait: null }],
     [['run', '--event', 'e.json', '--wait'], { wait: { pollSeconds: 15, timeoutSeconds: 1800 } }],
@@ -34,6 +35,7 @@ describe('parseArgs', () => {
     [['run', '--event', 'e.json', '--force'], 'unknown option "--force"'],
     [['run', '--event', 'e.json', 'extra'], 'unexpected argument "extra"'],
     [['run', '--event', 'e.json', '--json=yes'], '--json takes no value'],
+    [['run', '--event', 'e.json', '--no-codedeploy=1'], '--no-codedeploy takes no value'],
     [['who-uses'], 'exactly one secret or parameter'],
     [['who-uses', 'a', 'b'], 'exactly one secret or parameter'],
     [['who-uses', 'a', '--event', 'e.json'], 'not --event'],

@@ -296,6 +296,10 @@ describe('settleReport', () => {
     action,
     reason: action === 'skipped' ? 'opted-out' : null,
     deploymentId,
+    via: action === 'redeployed' ? ('ecs' as const) : null,
+    strategy: null,
+    deploymentGroup: null,
+    detail: null,
     references: [],
   });
   const report: Report = {

@@ -178,6 +178,162 @@ describe('redeployForChange', () => {
   });
 });
 
+describe('redeployForChange by deployment controller', () => {
+  const GROUP = {
+    applicationName: 'storefront',
+    deploymentGroupName: 'checkout-bg',
+    deploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
+  };
+  const codeDeployed = (name: string, overrides = {}) =>
+    service(name, TD.full, { deploymentController: 'CODE_DEPLOY', ...overrides });
+
+  it('redeploys a CODE_DEPLOY service through the deployment group that lists it, and says so', async () => {
+    const { ports, calls } = inMemoryPorts({
+      services: [codeDeployed('checkout'), service('api', TD.full)],
+      taskDefinitions,
+      deploymentGroups: { checkout: GROUP },
+    });
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(calls.codeDeployed).toEqual(['checkout → storefront/checkout-bg']);
+    expect(calls.redeployed.sort()).toEqual(['api', 'checkout']);
+    expect(report.services).toMatchObject([
+      { serviceName: 'api', action: 'redeployed', via: 'ecs', strategy: 'ROLLING', deploymentGroup: null },
+      {
+        serviceName: 'checkout',
+        action: 'redeployed',
+        via: 'codedeploy',
+        deploymentId: 'd-000000001',
+        strategy: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
+        deploymentGroup: 'storefront/checkout-bg',
+      },
+    ]);
+    expect(calls.groupLookups).toEqual(['checkout']);
+  });
+
+  it.each([
+    [
+      'no group lists it',
+      codeDeployed('orphan'),
+      { orphan: undefined },
+      'no CodeDeploy deployment group lists this service',
+    ],
+    ['CodeDeploy is turned off', codeDeployed('orphan'), undefined, 'CodeDeploy deployments are turned off'],
+    [
+      'its controller is EXTERNAL',
+      service('orphan', TD.full, { deploymentController: 'EXTERNAL' }),
+      {},
+      'its task sets belong to whatever manages them',
+    ],
+  ])(
+    'skips a service for its deployment controller when %s, saying which',
+    async (_, skipped, groups, detail) => {
+      const { ports, calls } = inMemoryPorts({
+        services: [skipped],
+        taskDefinitions,
+        ...(groups === undefined ? {} : { deploymentGroups: groups as Record<string, never> }),
+      });
+
+      const report = await redeployForChange(labelUpdated(), ports, options);
+
+      expect(calls.redeployed).toEqual([]);
+      expect(report.services).toMatchObject([
+        { action: 'skipped', reason: 'deployment-controller', via: null, deploymentId: null },
+      ]);
+      expect(report.services[0]?.detail).toContain(detail);
+    },
+  );
+
+  it('looks no group up for a CODE_DEPLOY service skipped for another reason first', async () => {
+    const { ports, calls } = inMemoryPorts({
+      services: [codeDeployed('quiet', { tags: { 'rotation-redeploy': 'off' } })],
+      taskDefinitions,
+      deploymentGroups: { quiet: GROUP },
+    });
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(calls.groupLookups).toEqual([]);
+    expect(report.services).toMatchObject([{ action: 'skipped', reason: 'opted-out', detail: null }]);
+  });
+
+  it('reports a CODE_DEPLOY service whose group cannot be read as failed, and redeploys the others', async () => {
+    const denied = new Error('not authorized to perform: codedeploy:ListApplications');
+    denied.name = 'AccessDeniedException';
+    const { ports, calls } = inMemoryPorts({
+      services: [codeDeployed('checkout'), service('api', TD.full)],
+      taskDefinitions,
+      deploymentGroups: { checkout: denied },
+    });
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(calls.redeployed).toEqual(['api']);
+    expect(report.services.find((entry) => entry.serviceName === 'checkout')).toMatchObject({
+      action: 'failed',
+      reason:
+        'deployment group unreadable: AccessDeniedException: not authorized to perform: codedeploy:ListApplications',
+    });
+    expect(report.summary).toMatchObject({ redeployed: 1, failed: 1 });
+  });
+
+  it('plans a CodeDeploy deployment in a dry run without starting it', async () => {
+    const { ports, calls } = inMemoryPorts({
+      services: [codeDeployed('checkout')],
+      taskDefinitions,
+      deploymentGroups: { checkout: GROUP },
+    });
+
+    const report = await redeployForChange(labelUpdated(), ports, { ...options, dryRun: true });
+
+    expect(calls.redeployed).toEqual([]);
+    expect(report.services).toMatchObject([
+      { action: 'would-redeploy', via: 'codedeploy', deploymentGroup: 'storefront/checkout-bg' },
+    ]);
+  });
+
+  it("names ECS's own strategy of a service it forces with UpdateService", async () => {
+    const { ports, calls } = inMemoryPorts({
+      services: [service('canary', TD.full, { deploymentStrategy: 'CANARY' })],
+      taskDefinitions,
+    });
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(calls.redeployed).toEqual(['canary']);
+    expect(report.services).toMatchObject([{ action: 'redeployed', via: 'ecs', strategy: 'CANARY' }]);
+  });
+
+  it("queues a CODE_DEPLOY service's redeploy with its deployment group, for the worker to deploy through", async () => {
+    const { ports } = inMemoryPorts({
+      services: [codeDeployed('checkout'), service('api', TD.full)],
+      taskDefinitions,
+      deploymentGroups: { checkout: GROUP },
+    });
+    const sent: RedeployMessage[] = [];
+    const queued = {
+      ...ports,
+      delivery: {
+        kind: 'queued' as const,
+        pending: { add: async () => {} },
+        queue: { send: async (messages: readonly RedeployMessage[]) => void sent.push(...messages) },
+        coalesceSeconds: 60,
+      },
+    };
+
+    const report = await redeployForChange(labelUpdated(), queued, options);
+
+    const byName = Object.fromEntries(sent.map((message) => [message.service.serviceName, message.service]));
+    expect(byName.checkout?.codeDeployGroup).toEqual(GROUP);
+    expect(byName.api?.codeDeployGroup).toBeUndefined();
+    expect(report.services).toMatchObject([
+      { serviceName: 'api', action: 'queued', via: 'ecs' },
+      { serviceName: 'checkout', action: 'queued', via: 'codedeploy' },
+    ]);
+  });
+});
+
 describe('redeployForChange with the durable queue and once-per-change', () => {
   function queuedPorts(versionNow: string | null) {
     const { ports } = inMemoryPorts({

@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DeploymentGroupWaitError,
+  GROUP_WAIT_DELAY_SECONDS,
+  MAX_GROUP_WAIT_MS,
+  type QueueRecord,
+  type QueueWorkerPorts,
   redeployFromQueue,
   redeployQueueRecord,
   retryDelaySeconds,
   ServiceBusyError,
 } from '../../functions/app/redeploy-from-queue.ts';
+import { DeploymentGroupBusyError } from '../../functions/core/errors.ts';
 import type { Claim, PendingRedeploys } from '../../functions/core/ports.ts';
 import { parseRedeployMessage, type RedeployMessage } from '../../functions/core/queue-message.ts';
 
@@ -74,7 +80,13 @@ describe('redeployQueueRecord', () => {
 
     await redeployQueueRecord(
       record,
-      { pending, redeployer: ecs.port, telemetry, retryDelay: { delay: async () => {} } },
+      {
+        pending,
+        redeployer: ecs.port,
+        telemetry,
+        retryDelay: { delay: async () => {} },
+        requeue: { send: async () => {} },
+      },
       { maxReceiveCount: 5, visibilityTimeoutSeconds: 300, dryRun: true },
     );
 
@@ -152,5 +164,87 @@ describe('redeploy messages', () => {
     [10, 900],
   ])('waits longer after each failed attempt: attempt %i waits %i s', (attempt, seconds) => {
     expect(retryDelaySeconds(attempt)).toBe(seconds);
+  });
+});
+
+describe('a redeploy whose CodeDeploy deployment group is busy', () => {
+  const GROUP = { applicationName: 'shop', deploymentGroupName: 'api-bg', deploymentConfigName: null };
+  const throughCodeDeploy: RedeployMessage = {
+    ...message,
+    service: { ...message.service, codeDeployGroup: GROUP },
+  };
+  const NOW = Date.parse('2026-06-01T12:00:00Z');
+  const record = (body: RedeployMessage, receiveCount = 1): QueueRecord => ({
+    messageId: 'msg-1',
+    receiptHandle: 'rh-1',
+    body: JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: String(receiveCount) },
+  });
+
+  function worker() {
+    const { pending, calls } = pendingAnswering({ state: 'claimed', changeKeys: ['k1'] });
+    const requeued: { message: RedeployMessage; delaySeconds: number }[] = [];
+    const logged: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    const delayed: number[] = [];
+    const ports: QueueWorkerPorts = {
+      pending,
+      redeployer: {
+        redeploy: async () => {
+          throw new DeploymentGroupBusyError('api-bg', ['d-PIPELINE']);
+        },
+      },
+      retryDelay: { delay: async (_handle, seconds) => void delayed.push(seconds) },
+      requeue: {
+        send: async (messages, delaySeconds) => {
+          for (const sent of messages) requeued.push({ message: sent, delaySeconds });
+        },
+      },
+      telemetry: {
+        info: (text, fields) => void logged.push({ level: 'info', message: text, fields: { ...fields } }),
+        warn: (text, fields) => void logged.push({ level: 'warn', message: text, fields: { ...fields } }),
+        error: (text, fields) => void logged.push({ level: 'error', message: text, fields: { ...fields } }),
+        count: () => {},
+      },
+    };
+    return { ports, calls, requeued, logged, delayed };
+  }
+  const options = { maxReceiveCount: 5, visibilityTimeoutSeconds: 300, dryRun: false };
+  const at = (now: number) => ({ now: () => now });
+
+  it('is no failure: the message goes back on the queue, delayed, and the service is freed, nothing marked done', async () => {
+    const { ports, calls, requeued, logged, delayed } = worker();
+
+    await redeployQueueRecord(record(throughCodeDeploy), ports, options, at(NOW));
+
+    expect(calls).toEqual(['claim', 'release']);
+    expect(requeued).toEqual([
+      { message: { ...throughCodeDeploy, waitingSince: NOW }, delaySeconds: GROUP_WAIT_DELAY_SECONDS },
+    ]);
+    expect(delayed).toEqual([]);
+    expect(logged.map((line) => [line.level, line.message])).toEqual([
+      ['info', 'redeploy waits for the deployment group'],
+    ]);
+    expect(logged[0]?.fields.reason).toContain('d-PIPELINE');
+  });
+
+  it('keeps the time the wait began when the group is still busy at the next look', async () => {
+    const { ports, requeued } = worker();
+    const waited = { ...throughCodeDeploy, waitingSince: NOW - 3_600_000 };
+
+    await redeployQueueRecord(record(waited), ports, options, at(NOW));
+
+    expect(requeued[0]?.message.waitingSince).toBe(NOW - 3_600_000);
+  });
+
+  it('gives the wait up as a failure once it has lasted longer than CodeDeploy ever holds a group', async () => {
+    const { ports, requeued, logged, delayed } = worker();
+    const waited = { ...throughCodeDeploy, waitingSince: NOW - MAX_GROUP_WAIT_MS - 1 };
+
+    await expect(redeployQueueRecord(record(waited), ports, options, at(NOW))).rejects.toThrow(
+      DeploymentGroupWaitError,
+    );
+    expect(requeued).toEqual([]);
+    expect(delayed).toEqual([30]);
+    expect(logged.map((line) => line.message)).toEqual(['service redeploy failed, will be retried']);
   });
 });

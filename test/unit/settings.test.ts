@@ -14,6 +14,7 @@ describe('settingsFromEnv', () => {
       coalesceSeconds: 60,
       maxReceiveCount: 5,
       visibilityTimeoutSeconds: 300,
+      codeDeploy: true,
     });
   });
 
@@ -29,6 +30,7 @@ describe('settingsFromEnv', () => {
         COALESCE_SECONDS: '0',
         MAX_RECEIVE_COUNT: '3',
         VISIBILITY_TIMEOUT_SECONDS: '900',
+        CODE_DEPLOY: 'false',
       }),
     ).toEqual({
       dryRun: true,
@@ -40,11 +42,13 @@ describe('settingsFromEnv', () => {
       coalesceSeconds: 0,
       maxReceiveCount: 3,
       visibilityTimeoutSeconds: 900,
+      codeDeploy: false,
     });
   });
 
   it.each([
     [{ DRY_RUN: 'maybe' }, 'DRY_RUN must be true or false, got "maybe"'],
+    [{ CODE_DEPLOY: 'sometimes' }, 'CODE_DEPLOY must be true or false, got "sometimes"'],
     [{ SELECTION_MODE: 'ALL' }, 'SELECTION_MODE must be "all" or "tagged", got "ALL"'],
     [{ CONCURRENCY: '100' }, 'CONCURRENCY must be a whole number from 1 to 50, got "100"'],
     [{ UPDATES_PER_SECOND: '6' }, 'UPDATES_PER_SECOND must be a number above 0 and at most 5, got "6"'],
