@@ -11,7 +11,7 @@ import {
   reportedStaleValues,
 } from '../core/audit-report.ts';
 import { createLimiter } from '../core/bounded.ts';
-import type { ItemMetadataReader, MoveTimes } from '../core/ports.ts';
+import type { Invocation, ItemMetadataReader, MoveTimes } from '../core/ports.ts';
 import type { RedeployMessage } from '../core/queue-message.ts';
 import type { Reference } from '../core/reference.ts';
 import { failureReason, outcomeOf } from '../core/report.ts';
@@ -40,8 +40,6 @@ export interface AuditPorts extends ScanPorts {
   readonly moves?: MoveTimes | undefined;
   /** How `fix` redeploys: UpdateService now (the CLI), or one message per stale value (the stack). */
   readonly delivery: Delivery;
-  /** Injectable for tests; milliseconds. */
-  readonly now?: (() => number) | undefined;
 }
 
 export interface AuditOptions {
@@ -53,8 +51,12 @@ export interface AuditOptions {
 /** The `trigger` of the change a queued audit redeploy carries. */
 export const AUDIT_TRIGGER = 'audit';
 
-export async function audit(ports: AuditPorts, options: AuditOptions): Promise<AuditReport> {
-  const now = ports.now ?? Date.now;
+export async function audit(
+  ports: AuditPorts,
+  options: AuditOptions,
+  invocation: Invocation = { now: () => Date.now() },
+): Promise<AuditReport> {
+  const now = () => invocation.now();
   const started = now();
   const { users, unreadable, scanned } = await scan(ports, options.concurrency, (references) => [
     ...references,

@@ -269,7 +269,7 @@ export type AuditVerdict =
 /**
  * Whether a service runs a value that changed after its newest deployment was created. A service without a
  * deployment time cannot be shown fresh, so it counts as stale. A service the tool would never redeploy is
- * not reported for a value it could not date.
+ * not reported for a value it could not date, nor when its own deployment time is unknown.
  */
 export function auditService(
   service: AuditedService,
@@ -300,7 +300,8 @@ export function auditService(
     });
   }
   const skip = serviceSkipReason(service);
-  if (stale.size > 0) {
+  // Without a deployment time a skipped service is only possibly stale, and the tool would not act on it.
+  if (stale.size > 0 && !(skip !== null && service.deployedAt === null)) {
     return {
       verdict: 'stale',
       skip,

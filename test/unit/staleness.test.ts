@@ -267,6 +267,12 @@ describe('auditService', () => {
     });
   });
 
+  it('leaves out a service without a deployment time that would be skipped anyway', () => {
+    const codeDeploy = deployed(null, { deploymentController: 'CODE_DEPLOY' });
+
+    expect(auditService(codeDeploy, [reference('/prod/url')], ages)).toEqual({ verdict: 'fresh' });
+  });
+
   it.each([
     ['opted-out', { tags: { 'rotation-redeploy': 'OFF' } }],
     ['deployment-controller', { deploymentController: 'CODE_DEPLOY' }],
