@@ -6,7 +6,7 @@ import { createLimiter } from '../core/bounded.ts';
 import type { Change, ParsedEvent } from '../core/change.ts';
 import { changeKey } from '../core/change-key.ts';
 import { type Decision, decide, matchingReferences } from '../core/decide.ts';
-import type { ChangeVersions, Invocation, OncePerKey, Redeployer } from '../core/ports.ts';
+import type { ChangeVersions, Invocation, MoveTimes, OncePerKey, Redeployer } from '../core/ports.ts';
 import {
   buildReport,
   failureReason,
@@ -16,6 +16,7 @@ import {
   reportedChange,
   type ServiceOutcome,
 } from '../core/report.ts';
+import { moveSeen } from '../core/staleness.ts';
 import { SQS_BATCH_MAX } from '../wiring/limits.ts';
 import { type EnqueuePorts, enqueueRedeploys } from './enqueue-redeploys.ts';
 import { type ScanPorts, scan } from './scan.ts';
@@ -31,6 +32,8 @@ export interface HandleChangePorts extends ScanPorts {
   readonly changeVersions?: ChangeVersions | undefined;
   /** Makes the work once per change key (a duplicate answers `ignored: already-handled`). */
   readonly once?: OncePerKey | undefined;
+  /** Keeps the label moves events report, for the audit. */
+  readonly moves?: MoveTimes | undefined;
 }
 
 export interface RunOptions {
@@ -115,12 +118,14 @@ async function keyOf(
   parsed: ParsedEvent,
   changeVersions: ChangeVersions | undefined,
   invocation: Invocation,
-): Promise<{ change: Change; key: string }> {
+): Promise<{ change: Change; key: string; current: string | null }> {
   let { change } = parsed;
   let version = change.versionId;
+  let described: string | null = null;
   if (changeVersions !== undefined) {
     try {
       const current = await changeVersions.currentVersion(change, invocation);
+      described = current.version;
       version = current.version ?? version;
       const item = change.item;
       if (current.arn !== undefined && item.kind === 'secretsmanager' && item.suffix === null) {
@@ -136,6 +141,7 @@ async function keyOf(
   return {
     change,
     key: changeKey(change, version, parsed.eventId ?? `${change.trigger}:${change.versionId ?? 'unknown'}`),
+    current: described,
   };
 }
 
@@ -159,7 +165,10 @@ export async function redeployForChange(
       durationMs: now() - started,
     });
   }
-  const { change, key } = await keyOf(parsed, ports.changeVersions, invocation);
+  const { change, key, current } = await keyOf(parsed, ports.changeVersions, invocation);
+  const move = moveSeen(parsed, change, current, key);
+  // Kept for the audit, which prefers it to a bound; without it the audit falls back to that bound.
+  if (move !== null) await ports.moves?.record(move).catch(() => {});
   const work = async (): Promise<Report> => {
     const acting = actor(ports.delivery, options, { key, change: reportedChange(change) });
     // A service is decided once, whatever number of its containers or references match.
