@@ -6,7 +6,14 @@ import { createLimiter } from '../core/bounded.ts';
 import type { Change, ParsedEvent } from '../core/change.ts';
 import { changeKey } from '../core/change-key.ts';
 import { type Decision, decide, matchingReferences } from '../core/decide.ts';
-import type { ChangeVersions, DeploymentGroups, Invocation, OncePerKey, Redeployer } from '../core/ports.ts';
+import type {
+  ChangeVersions,
+  DeploymentGroups,
+  Invocation,
+  MoveTimes,
+  OncePerKey,
+  Redeployer,
+} from '../core/ports.ts';
 import { CONTROLLER_SKIP_TEXT } from '../core/reason-texts.ts';
 import type { Reference } from '../core/reference.ts';
 import {
@@ -19,6 +26,7 @@ import {
   type ServiceOutcome,
 } from '../core/report.ts';
 import type { RedeployPath, RedeployTarget, Service, ServiceRef } from '../core/service.ts';
+import { moveSeen } from '../core/staleness.ts';
 import { SQS_BATCH_MAX } from '../wiring/limits.ts';
 import { type EnqueuePorts, enqueueRedeploys } from './enqueue-redeploys.ts';
 import { type ScanPorts, scan } from './scan.ts';
@@ -36,6 +44,8 @@ export interface HandleChangePorts extends ScanPorts {
   readonly once?: OncePerKey | undefined;
   /** Finds CODE_DEPLOY services' deployment groups; without it (CodeDeploy turned off) they are skipped. */
   readonly deploymentGroups?: DeploymentGroups | undefined;
+  /** Keeps the label moves events report, for the audit. */
+  readonly moves?: MoveTimes | undefined;
 }
 
 /** The part of the service a queued redeploy needs, with the deployment group when CodeDeploy deploys it. */
@@ -141,12 +151,14 @@ async function keyOf(
   parsed: ParsedEvent,
   changeVersions: ChangeVersions | undefined,
   invocation: Invocation,
-): Promise<{ change: Change; key: string }> {
+): Promise<{ change: Change; key: string; current: string | null }> {
   let { change } = parsed;
   let version = change.versionId;
+  let described: string | null = null;
   if (changeVersions !== undefined) {
     try {
       const current = await changeVersions.currentVersion(change, invocation);
+      described = current.version;
       version = current.version ?? version;
       const item = change.item;
       if (current.arn !== undefined && item.kind === 'secretsmanager' && item.suffix === null) {
@@ -162,6 +174,7 @@ async function keyOf(
   return {
     change,
     key: changeKey(change, version, parsed.eventId ?? `${change.trigger}:${change.versionId ?? 'unknown'}`),
+    current: described,
   };
 }
 
@@ -185,7 +198,10 @@ export async function redeployForChange(
       durationMs: now() - started,
     });
   }
-  const { change, key } = await keyOf(parsed, ports.changeVersions, invocation);
+  const { change, key, current } = await keyOf(parsed, ports.changeVersions, invocation);
+  const move = moveSeen(parsed, change, current, key);
+  // Kept for the audit, which prefers it to a bound; without it the audit falls back to that bound.
+  if (move !== null) await ports.moves?.record(move).catch(() => {});
   const work = async (): Promise<Report> => {
     const acting = actor(ports.delivery, options, { key, change: reportedChange(change) });
     const lookingUp: Promise<void>[] = [];

@@ -54,6 +54,8 @@ export interface ClientOptions {
    * API and the fault tests answer through it, behind the very client stack the functions run.
    */
   readonly requestHandler?: ECSClientConfig['requestHandler'];
+  /** ECS reads per second per action at most (the scheduled reconcile); default: AWS's buckets. */
+  readonly readsPerSecond?: number;
 }
 
 export function createAwsClients(options: ClientOptions = {}): AwsClients {
@@ -64,7 +66,7 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
     ...(options.requestHandler === undefined ? {} : { requestHandler: options.requestHandler }),
   };
   const config = options.region === undefined ? shared : { ...shared, region: options.region };
-  const limits = ecsLimits(options.updatesPerSecond ?? DEFAULT_UPDATE_RATE);
+  const limits = ecsLimits(options.updatesPerSecond ?? DEFAULT_UPDATE_RATE, options.readsPerSecond);
   const ecs = new ECSClient(config);
   paceEcsClient(ecs, limits);
   const ecsUpdates = new ECSClient({ ...config, maxAttempts: 1 });

@@ -27,15 +27,31 @@ export const ECS_READ_LIMITS: Readonly<Record<string, BucketLimit>> = {
 /** UpdateService's bucket is 5/s for the whole account, shared with CI/CD: stay well below by default. */
 export const DEFAULT_UPDATE_RATE = LIMITS.updatesPerSecond.default;
 
-export function ecsLimits(updatesPerSecond: number): Record<string, BucketLimit> {
+/**
+ * The buckets to pace by. `readsPerSecond` holds every read action to that share of its bucket (the scheduled
+ * reconcile leaves the rest to change events and CI/CD); without it reads may use the whole bucket.
+ */
+export function ecsLimits(updatesPerSecond: number, readsPerSecond?: number): Record<string, BucketLimit> {
+  const reads =
+    readsPerSecond === undefined
+      ? ECS_READ_LIMITS
+      : Object.fromEntries(
+          Object.entries(ECS_READ_LIMITS).map(([action, limit]) => [action, shareOf(limit, readsPerSecond)]),
+        );
   return {
-    ...ECS_READ_LIMITS,
+    ...reads,
     UpdateService: { burst: Math.max(1, Math.floor(updatesPerSecond)), perSecond: updatesPerSecond },
   };
 }
 
 /** The name the pacing step goes by in a client's middleware stack. */
 export const PACING_MIDDLEWARE = 'rotationRedeployEcsPacing';
+
+/** A bucket refilling `perSecond` (at most the account's), with a burst of one second's worth. */
+export function shareOf(limit: BucketLimit, perSecond: number): BucketLimit {
+  const rate = Math.min(limit.perSecond, perSecond);
+  return { burst: Math.max(1, Math.min(limit.burst, Math.floor(rate))), perSecond: rate };
+}
 
 export function paceEcsClient(
   client: ECSClient,

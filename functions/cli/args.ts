@@ -39,6 +39,7 @@ export type Command =
   | ({ readonly name: 'plan'; readonly eventFile: string } & CommonOptions)
   | ({ readonly name: 'run'; readonly eventFile: string; readonly wait: WaitOptions | null } & CommonOptions)
   | ({ readonly name: 'who-uses'; readonly query: string } & CommonOptions)
+  | ({ readonly name: 'audit'; readonly fix: boolean } & CommonOptions)
   | { readonly name: 'help' };
 
 export const USAGE = `Usage: rotation-redeploy <command> [options]
@@ -47,10 +48,12 @@ Commands:
   plan --event FILE        What this change would redeploy (a dry run: never calls UpdateService)
   run --event FILE         Redeploy every service whose current task definition uses the changed value
   who-uses ARN_OR_NAME     Every service whose current task definition references a secret or parameter
+  audit [--fix]            Every service deployed before a value it reads became current; --fix redeploys them
   help                     This text
 
 Options:
   --event FILE             An EventBridge event as JSON (a file, or - for standard input); see events/
+  --fix                    audit: redeploy the stale services (otherwise only report them)
   --json                   Print exactly the report JSON on stdout
   --selection ${SELECTION_MODES.join('|').padEnd(12)} ${selectionHelp}
   --concurrency N          Task definition reads and redeploys in flight (${concurrency.min}-${concurrency.max}, default ${concurrency.default})
@@ -61,7 +64,7 @@ Options:
   --no-codedeploy          Skip CODE_DEPLOY services instead of deploying them through their CodeDeploy group
 
 AWS access uses the SDK's standard configuration: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...
-Exit codes: 0 done (ignored events too); 1 at least one service failed (with --wait: or a rollout failed or
+Exit codes: 0 done (ignored events too; audit: stale or not); 1 at least one service failed (with --wait: or a rollout failed or
 timed out); 2 refused input.`;
 
 const VALUE_FLAGS = new Set([
@@ -72,13 +75,13 @@ const VALUE_FLAGS = new Set([
   '--poll-seconds',
   '--wait-timeout',
 ]);
-const BOOLEAN_FLAGS = new Set(['--json', '--wait', '--no-codedeploy']);
+const BOOLEAN_FLAGS = new Set(['--json', '--wait', '--no-codedeploy', '--fix']);
 
 export function parseArgs(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
-  if (name !== 'plan' && name !== 'run' && name !== 'who-uses') {
-    throw new UsageError(`unknown command "${name}": expected plan, run, who-uses or help`);
+  if (name !== 'plan' && name !== 'run' && name !== 'who-uses' && name !== 'audit') {
+    throw new UsageError(`unknown command "${name}": expected plan, run, who-uses, audit or help`);
   }
   const values = new Map<string, string>();
   const flags = new Set<string>();
@@ -111,6 +114,12 @@ export function parseArgs(argv: readonly string[]): Command {
     region: values.get('--region'),
     codeDeploy: !flags.has('--no-codedeploy'),
   };
+  if (name !== 'audit' && flags.has('--fix')) throw new UsageError(`--fix belongs to audit, not ${name}`);
+  if (name === 'audit') {
+    if (values.has('--event')) throw new UsageError('audit looks at every service, it takes no --event');
+    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
+    return { name, fix: flags.has('--fix'), ...common };
+  }
   const wait = waitOptions(name, flags, values);
   if (name === 'who-uses') {
     if (values.has('--event')) throw new UsageError('who-uses takes a secret or parameter, not --event');

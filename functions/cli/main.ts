@@ -1,5 +1,6 @@
 /** The CLI's outermost layer: the only place that reads files, prints and picks exit codes. */
 import { readFile } from 'node:fs/promises';
+import { audit } from '../app/audit.ts';
 import { settleReport } from '../app/follow-rollouts.ts';
 import { redeployForChange } from '../app/handle-change.ts';
 import { whoUses } from '../app/who-uses.ts';
@@ -9,11 +10,11 @@ import { parseEventJson } from '../core/change.ts';
 import { RefusedInputError } from '../core/errors.ts';
 import { itemsNamedBy, parseItemQuery } from '../core/reference.ts';
 import type { Report } from '../core/report.ts';
-import { changeAdapters, rolloutReaders } from '../wiring/adapters.ts';
+import { auditAdapters, changeAdapters, rolloutReaders } from '../wiring/adapters.ts';
 import { localInvocation } from '../wiring/invocation.ts';
 import { type Command, parseArgs, SELECTED, USAGE, UsageError } from './args.ts';
 import { printable, printableJson } from './printable.ts';
-import { progressLine, renderReport, renderWhoUses } from './render.ts';
+import { progressLine, renderAuditReport, renderReport, renderWhoUses } from './render.ts';
 
 export const EXIT = { done: 0, failed: 1, refused: 2 } as const;
 
@@ -52,12 +53,27 @@ async function execute(
   const query = command.name === 'who-uses' ? parseItemQuery(command.query) : null;
   const clients = createClients({ region: command.region });
   const invocation = localInvocation();
-  const ports = changeAdapters(clients, command, {
-    unplaceable: (serviceArn) =>
+  const warnings = {
+    unplaceable: (serviceArn: string) =>
       io.stderr(
         `warning: ${printable(serviceArn)} is in the short ARN format; its cluster cannot be told, so it is skipped`,
       ),
-  });
+  };
+  if (command.name === 'audit') {
+    const region = await clients.ecs.config.region();
+    io.progress(
+      `Auditing ${SELECTED[command.selection]} in ${region}${command.fix ? ', redeploying stale services' : ''}...`,
+    );
+    const report = await audit(
+      auditAdapters(clients, command, warnings),
+      { fix: command.fix, concurrency: command.concurrency },
+      invocation,
+    );
+    io.stdout(command.json ? JSON.stringify(report, null, 2) : renderAuditReport(report));
+    // Stale services are what an audit is for, not a failure: only what could not be done or judged is.
+    return report.summary.failed > 0 ? EXIT.failed : EXIT.done;
+  }
+  const ports = changeAdapters(clients, command, warnings);
   if (command.name === 'who-uses') {
     const region = await clients.ecs.config.region();
     const items = itemsNamedBy(query ?? command.query, { partition: partitionOf(region), region });

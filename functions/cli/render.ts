@@ -6,6 +6,7 @@
 import type { FollowProgress } from '../app/follow-rollouts.ts';
 import type { WhoUsesReport } from '../app/who-uses.ts';
 import { clusterNameOf } from '../core/arn.ts';
+import type { AuditReport } from '../core/audit-report.ts';
 import { IGNORE_REASON_TEXT, ROLLOUT_END_ACTION, ROLLOUT_END_TEXT } from '../core/reason-texts.ts';
 import type { Report, ServiceOutcome } from '../core/report.ts';
 import { printable } from './printable.ts';
@@ -164,6 +165,59 @@ export function renderWhoUses(report: WhoUsesReport): string {
     '',
     `${report.services.length} services use ${printable(report.query)}.`,
     scannedLine(report.scanned, report.durationMs),
+  );
+  return lines.join('\n');
+}
+
+/** The minute a value changed or a service was deployed, as a person compares them: `2025-01-01 10:00:00Z`. */
+function when(iso: string | null): string {
+  return iso === null ? 'unknown' : `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
+}
+
+export function renderAuditReport(report: AuditReport): string {
+  const lines = ['Audit: which services run a value older than the current one.'];
+  if (report.dryRun) lines.push('Report only (no --fix): no service was redeployed.');
+  lines.push('');
+  if (report.services.length === 0) {
+    lines.push('No service runs a value older than the current one.');
+  } else {
+    // One row per value a service is behind on; the service's own columns only on its first row.
+    const rows = report.services.flatMap((service) => {
+      const values = service.stale.length === 0 ? [null] : service.stale;
+      return values.map((value, index) => [
+        index === 0 ? service.serviceName : '',
+        index === 0 ? clusterNameOf(service.clusterArn) : '',
+        index === 0 ? service.action : '',
+        index === 0 ? (service.action === 'failed' ? 'see below' : (service.reason ?? '')) : '',
+        value === null ? '' : `${value.name}${value.label === null ? '' : ` (${value.label})`}`,
+        value === null ? '' : when(value.changedAt),
+        value === null ? '' : when(value.deployedAt),
+        index === 0 ? (service.deploymentId ?? '') : '',
+      ]);
+    });
+    lines.push(
+      table(
+        ['SERVICE', 'CLUSTER', 'ACTION', 'REASON', 'BEHIND ON', 'CHANGED', 'DEPLOYED', 'NEW DEPLOYMENT'],
+        rows,
+      ),
+    );
+  }
+  // A failure's reason can be long (every item it could not date): each gets a line of its own.
+  for (const service of report.services) {
+    if (service.action === 'failed') {
+      lines.push(`Failed: ${service.serviceName}: ${(service.reason ?? '').replace(/\s+/g, ' ')}`);
+    }
+  }
+  const { summary, scanned } = report;
+  const acted = report.dryRun
+    ? `${summary.wouldRedeploy} would redeploy`
+    : summary.queued > 0
+      ? `${summary.queued} queued for the redeploy worker, ${summary.redeployed} redeployed`
+      : `${summary.redeployed} redeployed`;
+  lines.push(
+    '',
+    `Summary: ${summary.matched} services listed: ${acted}, ${summary.skipped} skipped, ${summary.failed} failed.`,
+    `Scanned ${scanned.clusters} clusters, ${scanned.services} services, ${scanned.taskDefinitions} task definitions, ${scanned.items} secrets and parameters in ${report.durationMs} ms.`,
   );
   return lines.join('\n');
 }

@@ -56,10 +56,13 @@ export interface ParsedEvent {
   readonly ignored: IgnoreReason | null;
   /** The EventBridge event id, when the event has one. */
   readonly eventId: string | null;
+  /** When the change happened (the event's `time`), epoch milliseconds; null when the event has none. */
+  readonly time: number | null;
 }
 
 const envelopeSchema = z.object({
   id: z.string().optional(),
+  time: z.string().optional(),
   source: z.string(),
   'detail-type': z.string(),
   account: z.string().min(1),
@@ -139,7 +142,12 @@ export function parseEventJson(text: string): ParsedEvent {
 
 export function parseEvent(event: unknown): ParsedEvent {
   const envelope = parseWith(envelopeSchema, event, '', 'the EventBridge event');
-  return { ...parseKnownEvent(envelope), eventId: envelope.id ?? null };
+  const time = envelope.time === undefined ? Number.NaN : Date.parse(envelope.time);
+  return {
+    ...parseKnownEvent(envelope),
+    eventId: envelope.id ?? null,
+    time: Number.isFinite(time) ? time : null,
+  };
 }
 
 const KIND_NAMES: Record<Change['kind'], string> = {
@@ -158,7 +166,7 @@ export function parseEventOfKind(kind: Change['kind'], event: unknown): ParsedEv
   return parsed;
 }
 
-function parseKnownEvent(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
+function parseKnownEvent(envelope: Envelope): Omit<ParsedEvent, 'eventId' | 'time'> {
   const detailType = envelope['detail-type'];
   if (envelope.source === 'aws.secretsmanager' && detailType === 'Secret Label Updated') {
     return fromLabelUpdated(envelope);
@@ -207,7 +215,7 @@ function labelsMoved(labels: readonly string[]): Pick<Change, 'label' | 'movedLa
   return { label: moved.includes('AWSCURRENT') ? 'AWSCURRENT' : (moved[0] ?? null), movedLabels: moved };
 }
 
-function fromLabelUpdated(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
+function fromLabelUpdated(envelope: Envelope): Omit<ParsedEvent, 'eventId' | 'time'> {
   const detail = parseWith(labelUpdatedSchema, envelope.detail, 'detail', 'the Secret Label Updated event');
   const arn =
     envelope.resources[0] ??
@@ -253,7 +261,7 @@ function cloudTrailSecretArn(envelope: Envelope, detail: CloudTrailDetail): stri
   return secretArn(partitionOf(region), region, detail.recipientAccountId ?? envelope.account, arn);
 }
 
-function fromCloudTrail(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
+function fromCloudTrail(envelope: Envelope): Omit<ParsedEvent, 'eventId' | 'time'> {
   const detail = parseWith(cloudTrailSchema, envelope.detail, 'detail', 'the CloudTrail event');
   const eventName = detail.eventName;
   const known = CLOUDTRAIL_VALUE_EVENTS.includes(eventName) || CLOUDTRAIL_NOT_COMPLETED.includes(eventName);
@@ -313,7 +321,7 @@ function fromCloudTrail(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
   }
 }
 
-function fromParameterChange(envelope: Envelope): Omit<ParsedEvent, 'eventId'> {
+function fromParameterChange(envelope: Envelope): Omit<ParsedEvent, 'eventId' | 'time'> {
   const detail = parseWith(
     parameterChangeSchema,
     envelope.detail,

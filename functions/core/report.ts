@@ -64,6 +64,17 @@ export interface ReportedChange {
   readonly trigger: string;
 }
 
+export interface Summary {
+  readonly matched: number;
+  readonly redeployed: number;
+  /** Dry runs only: the services a real run would redeploy (never counted as redeployed). */
+  readonly wouldRedeploy: number;
+  /** Handed to the redeploy queue (the deployed stack); the worker reports each deployment. */
+  readonly queued: number;
+  readonly skipped: number;
+  readonly failed: number;
+}
+
 export interface Report {
   /** The change as a key (item, label, version): the same for every announcement of one new value. */
   readonly changeKey?: string;
@@ -71,16 +82,7 @@ export interface Report {
   readonly ignored: IgnoreReason | null;
   readonly dryRun: boolean;
   readonly services: readonly ServiceOutcome[];
-  readonly summary: {
-    readonly matched: number;
-    readonly redeployed: number;
-    /** Dry runs only: the services a real run would redeploy (never counted as redeployed). */
-    readonly wouldRedeploy: number;
-    /** Handed to the redeploy queue (the deployed stack); the worker reports each deployment. */
-    readonly queued: number;
-    readonly skipped: number;
-    readonly failed: number;
-  } & Partial<RolloutCounts>;
+  readonly summary: Summary & Partial<RolloutCounts>;
   readonly scanned: ScanCounts;
   readonly durationMs: number;
 }
@@ -127,7 +129,21 @@ export function reportedChange(change: Change): ReportedChange {
   return { kind, arn, name, account, region, label, versionId, trigger };
 }
 
-const byServiceArn = (a: ServiceOutcome, b: ServiceOutcome) => a.serviceArn.localeCompare(b.serviceArn);
+export const byServiceArn = (a: ServiceOutcome, b: ServiceOutcome) =>
+  a.serviceArn.localeCompare(b.serviceArn);
+
+/** How many services each action has; `matched` counts them all. */
+export function summaryOf(outcomes: readonly ServiceOutcome[]): Summary {
+  const count = (action: Action) => outcomes.filter((outcome) => outcome.action === action).length;
+  return {
+    matched: outcomes.length,
+    redeployed: count('redeployed'),
+    wouldRedeploy: count('would-redeploy'),
+    queued: count('queued'),
+    skipped: count('skipped'),
+    failed: count('failed'),
+  };
+}
 
 export function buildReport(input: {
   change: Change;
@@ -138,21 +154,12 @@ export function buildReport(input: {
   durationMs: number;
 }): Report {
   const { change, outcomes } = input;
-  const count = (...actions: Action[]) =>
-    outcomes.filter((outcome) => actions.includes(outcome.action)).length;
   return {
     change: reportedChange(change),
     ignored: input.ignored,
     dryRun: input.dryRun,
     // Summary first: Logs Insights extracts a bounded number of fields from one JSON line.
-    summary: {
-      matched: outcomes.length,
-      redeployed: count('redeployed'),
-      wouldRedeploy: count('would-redeploy'),
-      queued: count('queued'),
-      skipped: count('skipped'),
-      failed: count('failed'),
-    },
+    summary: summaryOf(outcomes),
     scanned: input.scanned,
     durationMs: input.durationMs,
     services: [...outcomes].sort(byServiceArn),

@@ -7,6 +7,7 @@
  */
 
 import { normaliseParameterName, parameterArn, splitSecretId } from './arn.ts';
+import type { Change, ParsedEvent } from './change.ts';
 import { itemChangeKey } from './change-key.ts';
 import type { Reference } from './reference.ts';
 import { type Service, type ServiceSkipReason, serviceSkipReason } from './service.ts';
@@ -269,7 +270,7 @@ export type AuditVerdict =
 /**
  * Whether a service runs a value that changed after its newest deployment was created. A service without a
  * deployment time cannot be shown fresh, so it counts as stale. A service the tool would never redeploy is
- * not reported for a value it could not date.
+ * not reported for a value it could not date, nor when its own deployment time is unknown.
  */
 export function auditService(
   service: AuditedService,
@@ -300,7 +301,8 @@ export function auditService(
     });
   }
   const skip = serviceSkipReason(service);
-  if (stale.size > 0) {
+  // Without a deployment time a skipped service is only possibly stale, and the tool would not act on it.
+  if (stale.size > 0 && !(skip !== null && service.deployedAt === null)) {
     return {
       verdict: 'stale',
       skip,
@@ -315,4 +317,29 @@ export function auditService(
     reason: `cannot tell when the value it reads became current (${reasons.join('; ')})`,
     references: unknown.map(({ reference }) => reference),
   };
+}
+
+/**
+ * The move an event reports, to keep as exact: a secret label's move when the event names the version the
+ * label points to now (an event of an older value, delivered late, is no time for the current one), or the
+ * write of a parameter DescribeParameters could not answer for (another account's), whose time is then the
+ * best there is. Other parameters need none: `LastModifiedDate` is exact.
+ * @param currentVersion the version metadata says the label (or parameter) points to now; null when unread
+ */
+export function moveSeen(
+  parsed: ParsedEvent,
+  change: Change,
+  currentVersion: string | null,
+  changeKey: string,
+): MoveRecord | null {
+  if (parsed.time === null) return null;
+  if (change.kind === 'ssm') {
+    if (currentVersion !== null) return null;
+    return { key: moveKey(change, null), version: null, at: parsed.time, changeKey };
+  }
+  const fullArn = change.item.kind === 'secretsmanager' && change.item.suffix !== null;
+  if (!fullArn || change.label === null || currentVersion === null || change.versionId !== currentVersion) {
+    return null;
+  }
+  return { key: moveKey(change, change.label), version: currentVersion, at: parsed.time, changeKey };
 }

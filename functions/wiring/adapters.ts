@@ -1,4 +1,5 @@
 /** The ports for given settings, built from SDK clients: the one place that picks adapters. */
+import type { AuditPorts } from '../app/audit.ts';
 import type { HandleChangePorts } from '../app/handle-change.ts';
 import type { QueueWorkerPorts } from '../app/redeploy-from-queue.ts';
 import { AwsChangeVersions, regionalMetadataClients } from '../aws/change-versions.ts';
@@ -6,14 +7,18 @@ import type { AwsClients } from '../aws/clients.ts';
 import { CodeDeployGroups } from '../aws/codedeploy-groups.ts';
 import { CodeDeployRedeployer } from '../aws/codedeploy-redeployer.ts';
 import { ClusterInventory, TaggedInventory } from '../aws/ecs-inventory.ts';
+import { shareOf } from '../aws/ecs-pacing.ts';
 import { EcsRedeployer } from '../aws/ecs-redeployer.ts';
 import { EcsRollouts } from '../aws/ecs-rollouts.ts';
+import { AwsItemMetadata } from '../aws/item-metadata.ts';
+import { DynamoMoveTimes } from '../aws/move-times.ts';
 import { PowertoolsOncePerKey } from '../aws/once-per-change.ts';
 import { SqsRedeployQueue, SqsRetryDelay } from '../aws/sqs-redeploy-queue.ts';
 import { StateTable } from '../aws/state-table.ts';
 import { EcsTaskDefinitions } from '../aws/task-definitions.ts';
 import type { SelectionMode } from '../contract.ts';
 import type { Inventory, Redeployer, RolloutReader, Telemetry } from '../core/ports.ts';
+import { TokenBucket } from '../core/token-bucket.ts';
 import { DEFAULTS, LIMITS } from './limits.ts';
 import { RedeployerByPath } from './redeployer-by-path.ts';
 import type { Settings, WorkerSettings } from './settings.ts';
@@ -74,9 +79,35 @@ export function changeAdapters(
     ...(state === undefined
       ? {}
       : {
+          moves: new DynamoMoveTimes(clients.dynamodb, { tableName: state.tableName }),
           once: new PowertoolsOncePerKey(clients.dynamodb, state.tableName, CHANGE_MEMORY_SECONDS),
           changeVersions: new AwsChangeVersions(regionalMetadataClients(clients.config)),
         }),
+  };
+}
+
+/**
+ * The audit's ports: a change function's, and the metadata reader. `readsPerSecond` (the scheduled
+ * reconcile) paces the metadata reads as createAwsClients paces ECS reads; without it they are not paced.
+ */
+export function auditAdapters(
+  clients: AwsClients,
+  settings: Parameters<typeof changeAdapters>[1] &
+    Partial<Pick<Settings, 'concurrency'>> & { readonly readsPerSecond?: number | undefined },
+  warnings: PortWarnings = {},
+): AuditPorts {
+  const { readsPerSecond } = settings;
+  const bucket =
+    readsPerSecond === undefined
+      ? undefined
+      : new TokenBucket(shareOf({ burst: readsPerSecond, perSecond: readsPerSecond }, readsPerSecond));
+  return {
+    ...changeAdapters(clients, settings, warnings),
+    metadata: new AwsItemMetadata({
+      clientsFor: regionalMetadataClients(clients.config),
+      concurrency: settings.concurrency ?? LIMITS.concurrency.default,
+      ...(bucket === undefined ? {} : { pace: () => bucket.take() }),
+    }),
   };
 }
 

@@ -5,7 +5,9 @@
  * pass through it (CreateSecret, PutSecretValue, UpdateSecret with a value), notes each version's creation
  * to the millisecond and each secret's ARN, and rewrites ListSecretVersionIds answers with them. Everything
  * else is forwarded untouched. A version it did not see being created makes ListSecretVersionIds fail
- * loudly, so no test can lean on moto's answer by accident.
+ * loudly, so no test can lean on moto's answer by accident. moto also fails ListSecretVersionIds on a secret
+ * it does not know with HTTP 500 (which the SDK retries); AWS answers ResourceNotFoundException, and so
+ * does this stand-in.
  *
  *   const dates = await startSecretVersionDates(moto.endpoint);
  *   const seed = seeder(dates.endpoint);            // create and change secrets through it
@@ -98,10 +100,24 @@ export async function startSecretVersionDates(target: string): Promise<SecretVer
               if (made.VersionId !== undefined) created.set(made.VersionId, Date.now());
               if (made.ARN !== undefined && made.Name !== undefined) arnByName.set(made.Name, made.ARN);
             }
-            if (status === 200 && action === 'ListSecretVersionIds')
+            let errorType: string | undefined;
+            if (action === 'ListSecretVersionIds' && status === 500) {
+              status = 400;
+              errorType = 'ResourceNotFoundException';
+              text = JSON.stringify({
+                __type: errorType,
+                message: "Secrets Manager can't find the specified secret.",
+              });
+            } else if (status === 200 && action === 'ListSecretVersionIds') {
               ({ status, body: text } = rewriteListing(text));
-            const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(text)) };
-            if (status !== 200) Object.assign(headers, { 'x-amzn-errortype': 'InternalServiceError' });
+              if (status !== 200) errorType = 'InternalServiceError';
+            }
+            const headers = {
+              ...answer.headers,
+              'content-type': 'application/x-amz-json-1.1',
+              'content-length': String(Buffer.byteLength(text)),
+              ...(errorType === undefined ? {} : { 'x-amzn-errortype': errorType }),
+            };
             outgoing.writeHead(status, headers);
             outgoing.end(text);
           });

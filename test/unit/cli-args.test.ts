@@ -21,6 +21,11 @@ describe('parseArgs', () => {
     ],
     [['who-uses', 'prod/db', '--json'], { name: 'who-uses', query: 'prod/db', json: true }],
     [['who-uses', '--region', 'eu-west-1', '/a/b'], { name: 'who-uses', query: '/a/b', region: 'eu-west-1' }],
+    [['audit'], { name: 'audit', fix: false, json: false, selection: 'all' }],
+    [
+      ['audit', '--fix', '--json', '--selection', 'tagged'],
+      { name: 'audit', fix: true, json: true, selection: 'tagged' },
+    ],
     [[], { name: 'help' }],
     [['help'], { name: 'help' }],
     [['plan', '--help'], { name: 'help' }],
@@ -39,6 +44,10 @@ describe('parseArgs', () => {
     [['who-uses'], 'exactly one secret or parameter'],
     [['who-uses', 'a', 'b'], 'exactly one secret or parameter'],
     [['who-uses', 'a', '--event', 'e.json'], 'not --event'],
+    [['audit', '--event', 'e.json'], 'audit looks at every service, it takes no --event'],
+    [['audit', 'prod/db'], 'unexpected argument "prod/db"'],
+    [['audit', '--fix=yes'], '--fix takes no value'],
+    [['run', '--event', 'e.json', '--fix'], '--fix belongs to audit, not run'],
     [
       ['plan', '--event', 'e.json', '--selection', 'some'],
       '--selection must be "all" or "tagged", got "some"',

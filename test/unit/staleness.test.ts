@@ -11,6 +11,7 @@ import {
   type MetadataAnswer,
   type MoveRecord,
   moveKey,
+  moveSeen,
   queryKey,
   queryOf,
   valueAgeOf,
@@ -267,6 +268,12 @@ describe('auditService', () => {
     });
   });
 
+  it('leaves out a service without a deployment time that would be skipped anyway', () => {
+    const codeDeploy = deployed(null, { deploymentController: 'CODE_DEPLOY' });
+
+    expect(auditService(codeDeploy, [reference('/prod/url')], ages)).toEqual({ verdict: 'fresh' });
+  });
+
   it.each([
     ['opted-out', { tags: { 'rotation-redeploy': 'OFF' } }],
     ['deployment-controller', { deploymentController: 'CODE_DEPLOY' }],
@@ -295,5 +302,64 @@ describe('auditService', () => {
     expect(
       auditService(deployed('2025-01-01T09:30:00Z', { desiredCount: 0 }), [reference(SECRET)], failing),
     ).toEqual({ verdict: 'fresh' });
+  });
+});
+
+describe('moveSeen', () => {
+  const labelUpdated = (versionId: string, time?: string, resource = SECRET) =>
+    parseEvent({
+      source: 'aws.secretsmanager',
+      'detail-type': 'Secret Label Updated',
+      account: ACCOUNT,
+      region: 'us-east-1',
+      ...(time === undefined ? {} : { time }),
+      resources: [resource],
+      detail: { name: 'prod/db', labelUpdated: 'AWSCURRENT', versionId },
+    });
+  const parameterUpdate = (account = ACCOUNT) =>
+    parseEvent({
+      source: 'aws.ssm',
+      'detail-type': 'Parameter Store Change',
+      account,
+      region: 'us-east-1',
+      time: '2025-01-01T12:00:00Z',
+      resources: [`arn:aws:ssm:us-east-1:${account}:parameter/prod/url`],
+      detail: { operation: 'Update', name: '/prod/url' },
+    });
+
+  it('keeps the move of a label to the version it points to now, at the event time', () => {
+    const parsed = labelUpdated('v-2', '2025-01-01T10:30:00Z');
+
+    expect(moveSeen(parsed, parsed.change, 'v-2', 'key')).toEqual({
+      key: `${SECRET}|AWSCURRENT`,
+      version: 'v-2',
+      at: at('2025-01-01T10:30:00Z'),
+      changeKey: 'key',
+    });
+  });
+
+  it.each([
+    ['the event is about an older value', labelUpdated('v-1', '2025-01-01T10:30:00Z'), 'v-2'],
+    ['the current version could not be read', labelUpdated('v-2', '2025-01-01T10:30:00Z'), null],
+    ['the event has no time', labelUpdated('v-2'), 'v-2'],
+    [
+      'the secret is known only by a partial ARN',
+      labelUpdated('v-2', '2025-01-01T10:30:00Z', PARTIAL),
+      'v-2',
+    ],
+    ['a parameter DescribeParameters answered for: its LastModifiedDate is exact', parameterUpdate(), '3'],
+  ])('keeps nothing when %s', (_, parsed, current) => {
+    expect(moveSeen(parsed, parsed.change, current, 'key')).toBeNull();
+  });
+
+  it('keeps the write of a parameter it could not describe, without a version', () => {
+    const parsed = parameterUpdate('999999999999');
+
+    expect(moveSeen(parsed, parsed.change, null, 'key')).toEqual({
+      key: 'arn:aws:ssm:us-east-1:999999999999:parameter/prod/url',
+      version: null,
+      at: at('2025-01-01T12:00:00Z'),
+      changeKey: 'key',
+    });
   });
 });
