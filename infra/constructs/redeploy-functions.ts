@@ -45,6 +45,10 @@ export function createChangeFunctions(scope: Construct, props: RedeployFunctions
       [ENV.tableName]: props.stateTable.tableName,
       [ENV.queueUrl]: props.redeployQueue.queueUrl,
       [ENV.coalesceSeconds]: String(settings.coalesceSeconds),
+      // The stack grants no CodeDeploy permission yet, so its functions skip CODE_DEPLOY services (reason
+      // `deployment-controller`, saying CodeDeploy is off) rather than fail on an access denial. The CLI
+      // deploys them through their deployment group with the operator's own credentials.
+      [ENV.codeDeploy]: 'false',
     },
     onFailure: new destinations.SqsDestination(props.failedInvocationQueue),
     logRetention: props.logRetention,

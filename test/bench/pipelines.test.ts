@@ -29,7 +29,7 @@ describe('ourPipeline', () => {
 
     expect(facts).toEqual({
       runs: '`redeployForChange`',
-      adapters: ['ClusterInventory', 'EcsTaskDefinitions', 'EcsRedeployer'],
+      adapters: ['ClusterInventory', 'EcsTaskDefinitions', 'RedeployerByPath'],
       retryMode: 'adaptive',
       maxAttempts: 10,
       updateAttempts: 1,
