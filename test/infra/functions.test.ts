@@ -72,6 +72,8 @@ describe('functions', () => {
         TABLE_NAME: { Ref: logicalIdOf(stack.redeploy.stateTable) },
         QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.redeployQueue) },
         COALESCE_SECONDS: '60',
+        // The stack grants no CodeDeploy permission: its functions skip CODE_DEPLOY services.
+        CODE_DEPLOY: 'false',
         POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',
         POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
         POWERTOOLS_LOG_LEVEL: 'INFO',
