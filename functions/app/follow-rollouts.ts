@@ -141,7 +141,8 @@ export async function settleReport(
               clusterArn: service.clusterArn,
             },
             deploymentId: service.deploymentId,
-            via: 'ecs' as const,
+            // The report names who deploys the service: CodeDeploy's deployments are followed through it.
+            via: service.via ?? 'ecs',
             startedAt: options.runStartedAt,
           },
         ],

@@ -2,6 +2,7 @@
  * Rollouts: how a deployment the tool started ends, decided from what ECS (or CodeDeploy) reports about it.
  * Pure rules: the adapters read, these decide, the follower and the settle check only keep time.
  */
+import { type CodeDeployDeploymentShape, codeDeployOutcome } from './codedeploy-outcome.ts';
 import type { ServiceRef } from './service.ts';
 
 /** Every way a followed deployment ends; shared by the reports, the CLI, the metrics and their texts. */
@@ -74,13 +75,11 @@ export type RolloutObservation =
       readonly deployments: readonly ObservedDeployment[];
       readonly serviceDeployments: readonly ObservedServiceDeployment[];
     }
-  /** A CodeDeploy deployment (GetDeployment). */
+  /** A CodeDeploy deployment (GetDeployment's `deploymentInfo`). */
   | {
       readonly kind: 'codedeploy';
-      /** Created, Queued, InProgress, Baking, Ready, Succeeded, Failed or Stopped. */
-      readonly status: string;
-      /** `errorInformation.message`, when CodeDeploy gives one. */
-      readonly reason: string | null;
+      readonly deployment: CodeDeployDeploymentShape;
+      /** `completeTime`, when CodeDeploy gives one. */
       readonly endedAt: number | null;
     };
 
@@ -241,12 +240,12 @@ function settleServiceDeployments(
   return inProgress(`service deployment ${ours.status}`);
 }
 
-function settleCodeDeploy(status: string, reason: string | null, endedAt: number | null): RolloutVerdict {
-  if (status === 'Succeeded') return { state: 'completed', reason: null, endedAt };
-  if (status === 'Failed' || status === 'Stopped') {
-    return { state: 'failed', reason: reason ?? `CodeDeploy deployment ${status}`, endedAt };
-  }
-  return inProgress(`CodeDeploy deployment ${status}`);
+/** CodeDeploy runs one deployment per group at a time, so a CodeDeploy rollout is never superseded. */
+function settleCodeDeploy(deployment: CodeDeployDeploymentShape, endedAt: number | null): RolloutVerdict {
+  const outcome = codeDeployOutcome(deployment);
+  if (outcome.state === 'in-progress')
+    return inProgress(outcome.reason ?? `CodeDeploy deployment ${deployment.status ?? 'unknown'}`);
+  return { state: outcome.state, reason: outcome.reason, endedAt };
 }
 
 /** Where the rollout of `started` stands, from one observation of its service. */
@@ -263,7 +262,7 @@ export function verdictOf(started: StartedDeployment, observation: RolloutObserv
     case 'service-deployments':
       return settleServiceDeployments(started, observation.deployments, observation.serviceDeployments);
     case 'codedeploy':
-      return settleCodeDeploy(observation.status, observation.reason, observation.endedAt);
+      return settleCodeDeploy(observation.deployment, observation.endedAt);
   }
 }
 

@@ -6,6 +6,7 @@ import { AwsChangeVersions, regionalMetadataClients } from '../aws/change-versio
 import type { AwsClients } from '../aws/clients.ts';
 import { CodeDeployGroups } from '../aws/codedeploy-groups.ts';
 import { CodeDeployRedeployer } from '../aws/codedeploy-redeployer.ts';
+import { CodeDeployRollouts } from '../aws/codedeploy-rollouts.ts';
 import { ClusterInventory, TaggedInventory } from '../aws/ecs-inventory.ts';
 import { shareOf } from '../aws/ecs-pacing.ts';
 import { EcsRedeployer } from '../aws/ecs-redeployer.ts';
@@ -126,7 +127,7 @@ export function workerAdapters(
   };
 }
 
-/** What follows the deployments the tool starts: ECS's own for now; a CodeDeploy reader joins it here. */
+/** What follows the deployments the tool starts: ECS's own (UpdateService) and CodeDeploy's (CreateDeployment). */
 export function rolloutReaders(clients: AwsClients): RolloutReader[] {
-  return [new EcsRollouts(clients.ecs)];
+  return [new EcsRollouts(clients.ecs), new CodeDeployRollouts(clients.codedeploy)];
 }

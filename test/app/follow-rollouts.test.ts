@@ -6,6 +6,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { type FollowProgress, followRollouts, settleReport } from '../../functions/app/follow-rollouts.ts';
 import { EcsRollouts } from '../../functions/aws/ecs-rollouts.ts';
+import type { RolloutReader } from '../../functions/core/ports.ts';
 import type { Report } from '../../functions/core/report.ts';
 import type { StartedDeployment } from '../../functions/core/rollout.ts';
 import { TEST_CREDENTIALS } from '../support/ecs-http.ts';
@@ -358,5 +359,36 @@ describe('settleReport', () => {
       rolloutFailed: 0,
       timedOut: 1,
     });
+  });
+
+  it("follows a CodeDeploy service's deployment through the CodeDeploy reader, not ECS's", async () => {
+    const w = world();
+    const asked: StartedDeployment[] = [];
+    const codeDeployReader: RolloutReader = {
+      via: 'codedeploy',
+      observe: async (started) => {
+        asked.push(started);
+        return { kind: 'codedeploy', deployment: { status: 'Succeeded' }, endedAt: T0 + 30_000 };
+      },
+      stoppedTaskReason: async () => null,
+    };
+    const viaCodeDeploy: Report = {
+      ...report,
+      summary: { ...report.summary, redeployed: 1 },
+      services: [{ ...outcome('checkout', 'redeployed', 'd-ABCDEF123'), via: 'codedeploy' }],
+    };
+
+    const settled = await settleReport(viaCodeDeploy, [w.reader, codeDeployReader], {
+      pollMs: 15_000,
+      timeoutMs: 1_800_000,
+      runStartedAt: T0,
+      ...w.clock,
+    });
+
+    expect(asked.map((started) => [started.deploymentId, started.via])).toEqual([
+      ['d-ABCDEF123', 'codedeploy'],
+    ]);
+    expect(w.ecs.calls).toEqual([]);
+    expect(settled.services[0]?.rollout).toEqual({ state: 'completed', reason: null, seconds: 30 });
   });
 });

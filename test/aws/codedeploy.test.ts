@@ -14,9 +14,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CodeDeployGroups, isUnimplemented } from '../../functions/aws/codedeploy-groups.ts';
-import { CodeDeployOutcomes } from '../../functions/aws/codedeploy-outcomes.ts';
 import { CodeDeployRedeployer } from '../../functions/aws/codedeploy-redeployer.ts';
+import { CodeDeployRollouts } from '../../functions/aws/codedeploy-rollouts.ts';
 import { AppSpecError, DeploymentGroupBusyError } from '../../functions/core/errors.ts';
+import { verdictOf } from '../../functions/core/rollout.ts';
 
 const codedeploy = mockClient(CodeDeployClient);
 const ecs = mockClient(ECSClient);
@@ -303,18 +304,39 @@ describe('CodeDeployRedeployer', () => {
   });
 });
 
-describe('CodeDeployOutcomes', () => {
+describe('CodeDeployRollouts', () => {
+  const started = {
+    service: {
+      serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/web',
+      serviceName: 'web',
+      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod',
+    },
+    deploymentId: 'd-1',
+    via: 'codedeploy' as const,
+    startedAt: 0,
+  };
+
   it("reads a deployment's state from GetDeployment", async () => {
     codedeploy.on(GetDeploymentCommand).resolves({
       deploymentInfo: {
         status: 'Failed',
         errorInformation: { code: 'HEALTH_CONSTRAINTS', message: 'tasks unhealthy' },
+        completeTime: new Date(5_000),
       },
     });
-    expect(await new CodeDeployOutcomes(new CodeDeployClient({})).outcomeOf('d-1')).toEqual({
+    const observation = await new CodeDeployRollouts(new CodeDeployClient({})).observe(started);
+    expect(verdictOf(started, observation)).toEqual({
       state: 'failed',
       reason: 'CodeDeploy deployment failed: HEALTH_CONSTRAINTS: tasks unhealthy',
+      endedAt: 5_000,
     });
     expect(codedeploy).toHaveReceivedCommandWith(GetDeploymentCommand, { deploymentId: 'd-1' });
+  });
+
+  it('says so when GetDeployment answers nothing', async () => {
+    codedeploy.on(GetDeploymentCommand).resolves({});
+    await expect(new CodeDeployRollouts(new CodeDeployClient({})).observe(started)).rejects.toThrow(
+      'GetDeployment answered nothing for d-1',
+    );
   });
 });

@@ -240,26 +240,49 @@ describe('verdictOf a BLUE_GREEN, LINEAR or CANARY deployment', () => {
 });
 
 describe('verdictOf a CodeDeploy deployment', () => {
+  const error = { code: 'HEALTH_CONSTRAINTS', message: 'too many unhealthy replacement tasks' };
   it.each([
     ['Succeeded', 'completed', null],
-    ['Failed', 'failed', 'The deployment failed because a specified file already exists.'],
-    ['Stopped', 'failed', 'The deployment failed because a specified file already exists.'],
+    [
+      'Failed',
+      'failed',
+      'CodeDeploy deployment failed: HEALTH_CONSTRAINTS: too many unhealthy replacement tasks',
+    ],
+    [
+      'Stopped',
+      'failed',
+      'CodeDeploy deployment stopped: HEALTH_CONSTRAINTS: too many unhealthy replacement tasks',
+    ],
     ['InProgress', 'in-progress', 'CodeDeploy deployment InProgress'],
-    ['Ready', 'in-progress', 'CodeDeploy deployment Ready'],
+    ['Baking', 'in-progress', 'CodeDeploy deployment Baking'],
+    [
+      'Ready',
+      'in-progress',
+      'waiting for traffic to be rerouted to the replacement task set (CodeDeploy ContinueDeployment)',
+    ],
   ])('%s is %s', (status, state, reason) => {
     const observation: RolloutObservation = {
       kind: 'codedeploy',
-      status,
-      reason: 'The deployment failed because a specified file already exists.',
-      endedAt: null,
+      deployment: { status, errorInformation: error },
+      endedAt: 1_000,
     };
 
-    expect(
-      verdictOf({ ...started, via: 'codedeploy', deploymentId: 'd-ABCDEF123' }, observation),
-    ).toMatchObject({
+    expect(verdictOf({ ...started, via: 'codedeploy', deploymentId: 'd-ABCDEF123' }, observation)).toEqual({
       state,
       reason,
+      endedAt: state === 'in-progress' ? null : 1_000,
     });
+  });
+
+  it('names the deployment that rolled a failed one back', () => {
+    const observation: RolloutObservation = {
+      kind: 'codedeploy',
+      deployment: { status: 'Failed', rollbackInfo: { rollbackDeploymentId: 'd-ROLLBACK1' } },
+      endedAt: null,
+    };
+    expect(verdictOf({ ...started, via: 'codedeploy', deploymentId: 'd-1' }, observation).reason).toBe(
+      'CodeDeploy deployment failed (rolled back by d-ROLLBACK1)',
+    );
   });
 });
 

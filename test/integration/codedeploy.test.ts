@@ -5,9 +5,13 @@
 import { CodeDeployClient, CreateApplicationCommand } from '@aws-sdk/client-codedeploy';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { followRollouts } from '../../functions/app/follow-rollouts.ts';
+import { createAwsClients } from '../../functions/aws/clients.ts';
 import { CodeDeployGroups } from '../../functions/aws/codedeploy-groups.ts';
 import { CodeDeployRedeployer } from '../../functions/aws/codedeploy-redeployer.ts';
 import { DeploymentGroupBusyError } from '../../functions/core/errors.ts';
+import type { StartedDeployment } from '../../functions/core/rollout.ts';
+import { rolloutReaders } from '../../functions/wiring/adapters.ts';
 import {
   appSpecOf,
   createCodeDeployService,
@@ -16,6 +20,7 @@ import {
   deploymentOf,
 } from '../support/codedeploy-seed.ts';
 import { awsClientConfig, type MotoServer, startMoto } from '../support/moto.ts';
+import { type RecordingProxy, startRecordingProxy } from '../support/recording-proxy.ts';
 import { type Seeder, seeder } from '../support/seed.ts';
 
 let moto: MotoServer;
@@ -158,5 +163,122 @@ describe('CodeDeployRedeployer', () => {
     await expect(second).rejects.toThrow(DeploymentGroupBusyError);
     await expect(second).rejects.toThrow(first.deploymentId);
     expect(await deploymentIdsOf(codedeploy, 'storefront', 'checkout-bg')).toEqual([first.deploymentId]);
+  });
+});
+
+describe('following CodeDeploy deployments (run --wait, the settle check)', () => {
+  // The emulator keeps every deployment `Created` and answers `createTime` as an ISO string, which the SDK
+  // cannot read (CodeDeploy answers epoch seconds); a proxy in front of it answers as CodeDeploy does, and moves
+  // the status on for the deployments a test names.
+  let proxy: RecordingProxy;
+
+  beforeAll(async () => {
+    proxy = await startRecordingProxy(moto.endpoint);
+  });
+
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  beforeEach(() => {
+    proxy.heal();
+    proxy.clear();
+  });
+
+  async function deployed(cluster: string, group: string) {
+    const serviceArn = await createCodeDeployService(ecs, {
+      cluster,
+      name: 'checkout',
+      taskDefinition,
+      container: { name: 'web', port: 8080 },
+    });
+    await createDeploymentGroup(codedeploy, {
+      application: `storefront-${cluster}`,
+      group,
+      services: [{ cluster, name: 'checkout' }],
+    });
+    const { deploymentId } = await new CodeDeployRedeployer(ecs, codedeploy).redeploy({
+      serviceArn,
+      serviceName: 'checkout',
+      clusterArn: `arn:aws:ecs:us-east-1:123456789012:cluster/${cluster}`,
+      codeDeployGroup: {
+        applicationName: `storefront-${cluster}`,
+        deploymentGroupName: group,
+        deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
+      },
+    });
+    const started: StartedDeployment = {
+      service: {
+        serviceArn,
+        serviceName: 'checkout',
+        clusterArn: `arn:aws:ecs:us-east-1:123456789012:cluster/${cluster}`,
+      },
+      deploymentId,
+      via: 'codedeploy',
+      startedAt: 0,
+    };
+    return started;
+  }
+
+  it('follows each through GetDeployment until it succeeded, failed, or the deadline passed', async () => {
+    const succeeding = await deployed('shop', 'checkout-bg');
+    const failing = await deployed('back', 'checkout-back-bg');
+    const looks = new Map<string, number>();
+    proxy.rewriteWhen(
+      (call) => call.action === 'GetDeployment',
+      (answer) => {
+        const info = answer.deploymentInfo as { deploymentId: string; status: string; createTime: unknown };
+        info.createTime = 1;
+        const look = (looks.get(info.deploymentId) ?? 0) + 1;
+        looks.set(info.deploymentId, look);
+        if (info.deploymentId === succeeding.deploymentId) {
+          Object.assign(
+            info,
+            look < 3 ? { status: 'InProgress' } : { status: 'Succeeded', completeTime: 42 },
+          );
+        }
+        if (info.deploymentId === failing.deploymentId) {
+          Object.assign(info, {
+            status: 'Failed',
+            completeTime: 7,
+            errorInformation: { code: 'ECS_UPDATE_ERROR', message: 'replacement tasks failed to start' },
+          });
+        }
+        return answer;
+      },
+    );
+    // A third whose status never moves (the emulator's own answer) runs into the deadline.
+    await seed.createCluster('stuck');
+    const stuck = await deployed('stuck', 'checkout-stuck-bg');
+    const { region, credentials } = awsClientConfig(proxy.endpoint);
+    const clients = createAwsClients({ endpoint: proxy.endpoint, region, credentials });
+    let clock = 0;
+
+    const settled = await followRollouts([succeeding, failing, stuck], rolloutReaders(clients), {
+      pollMs: 1_000,
+      deadline: 10_000,
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+      },
+    });
+
+    expect(settled.map(({ outcome }) => outcome)).toEqual([
+      { state: 'completed', reason: null, seconds: 42 },
+      {
+        state: 'failed',
+        reason: 'CodeDeploy deployment failed: ECS_UPDATE_ERROR: replacement tasks failed to start',
+        seconds: 7,
+      },
+      {
+        state: 'timed-out',
+        reason: 'not ended by the deadline (last seen: CodeDeploy deployment Created)',
+        seconds: null,
+      },
+    ]);
+    // Only CodeDeploy was asked: ECS has no deployment of a CODE_DEPLOY service to follow.
+    expect(new Set(proxy.calls.map((call) => call.action))).toEqual(new Set(['GetDeployment']));
+    expect(looks.get(succeeding.deploymentId)).toBe(3);
+    expect(looks.get(failing.deploymentId)).toBe(1);
   });
 });
