@@ -21,6 +21,7 @@ export interface AppOptions {
   readonly coalesceWindow?: Duration;
   readonly maxReceiveCount?: number;
   readonly bundleDir?: string;
+  readonly codeDeploy: boolean;
 }
 
 /** Every context key the app reads, with the one-line help its errors print. */
@@ -44,6 +45,7 @@ export const CONTEXT_KEYS = {
     LIMITS.maxReceiveCount,
   ),
   bundleDir: 'directory holding the built Lambda bundles (default dist/)',
+  codeDeploy: `true | false (default ${DEFAULTS.codeDeploy}): redeploy CODE_DEPLOY services through their CodeDeploy deployment group; false skips them`,
 } as const;
 type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -80,6 +82,7 @@ export function optionsFromContext(context: Readonly<Record<string, unknown>>): 
     coalesceWindow: secondsOf(numberOf('coalesceWindow', LIMITS.coalesceSeconds)),
     maxReceiveCount: numberOf('maxReceiveCount', LIMITS.maxReceiveCount),
     bundleDir: optionalString('bundleDir', value('bundleDir')),
+    codeDeploy: booleanOf('codeDeploy', value('codeDeploy')) ?? DEFAULTS.codeDeploy,
   };
 }
 

@@ -37,6 +37,7 @@ export class RotationRedeployStack extends Stack {
       updatesPerSecond: props.updatesPerSecond,
       coalesceWindow: props.coalesceWindow,
       maxReceiveCount: props.maxReceiveCount,
+      codeDeploy: props.codeDeploy,
     });
   }
 }

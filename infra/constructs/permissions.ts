@@ -19,10 +19,18 @@ interface Grant {
 const WILDCARD_RESOURCE = 'AwsSolutions-IAM5[Resource::*]';
 const ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION =
   'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]';
+const ANY_CODEDEPLOY_DEPLOYMENT_GROUP =
+  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:*/*]';
+const ANY_CODEDEPLOY_APPLICATION =
+  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:application:*]';
+const ANY_CODEDEPLOY_DEPLOYMENT_CONFIG =
+  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentconfig:*]';
 
 export interface PlanPermissionsProps {
   readonly stateTable: dynamodb.ITable;
   readonly redeployQueue: sqs.IQueue;
+  /** Also find CODE_DEPLOY services' deployment groups (reads only). */
+  readonly codeDeploy: boolean;
 }
 
 /**
@@ -124,11 +132,59 @@ export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps):
         resources: [props.redeployQueue.queueArn],
       },
     },
+    ...(props.codeDeploy ? findDeploymentGroups(stack) : []),
   ]);
+}
+
+/**
+ * Reads that find the CodeDeploy deployment group naming a service: list the applications, list each one's
+ * groups, read the groups (`ecsServices`, deployment configuration). No write.
+ */
+function findDeploymentGroups(stack: Stack): Grant[] {
+  return [
+    {
+      statement: {
+        sid: 'ListCodeDeployApplications',
+        actions: ['codedeploy:ListApplications'],
+        resources: ['*'],
+      },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason:
+          'codedeploy:ListApplications supports no resource-level permissions; it returns application names only.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ListTheDeploymentGroupsOfEachApplication',
+        actions: ['codedeploy:ListDeploymentGroups'],
+        resources: [codeDeployArn(stack, 'application', '*')],
+      },
+      acknowledge: {
+        id: ANY_CODEDEPLOY_APPLICATION,
+        reason:
+          'Which application deploys a service is known only from its groups, so every application of this account and Region is listed; the ARN pins account and Region, and the action only lists group names.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ReadTheDeploymentGroupsToFindTheirServices',
+        actions: ['codedeploy:GetDeploymentGroup', 'codedeploy:BatchGetDeploymentGroups'],
+        resources: [deploymentGroupArns(stack)],
+      },
+      acknowledge: {
+        id: ANY_CODEDEPLOY_DEPLOYMENT_GROUP,
+        reason:
+          'Which deployment group deploys a service is known only from the groups themselves (their ecsServices), so every group of this account and Region is read; the ARN pins account and Region, and these actions only read.',
+      },
+    },
+  ];
 }
 
 export interface RedeployPermissionsProps {
   readonly stateTable: dynamodb.ITable;
+  /** Also deploy CODE_DEPLOY services through their deployment group. */
+  readonly codeDeploy: boolean;
 }
 
 /**
@@ -158,7 +214,81 @@ export function grantRedeploying(fn: BundledFunction, props: RedeployPermissions
         resources: [props.stateTable.tableArn],
       },
     },
+    ...(props.codeDeploy ? deployThroughCodeDeploy(Stack.of(fn)) : []),
   ]);
+}
+
+/**
+ * What a CodeDeploy deployment of a service as it runs needs: read the service (its current task definition,
+ * load balancer, capacity provider strategy, network), create the deployment in its group with the AppSpec
+ * inline (CodeDeploy keeps that revision under the application, and checks the group's deployment
+ * configuration), and read the group's deployments (one runs at a time; did an ambiguous call land?).
+ * No `iam:PassRole`: CodeDeploy acts with the service role the group already names.
+ */
+function deployThroughCodeDeploy(stack: Stack): Grant[] {
+  return [
+    {
+      statement: {
+        sid: 'ReadTheServiceACodeDeployDeploymentNames',
+        actions: ['ecs:DescribeServices'],
+        resources: [serviceArns(stack)],
+      },
+      acknowledge: {
+        id: ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION,
+        reason:
+          'The AppSpec of a CodeDeploy deployment names the service as it runs now, read just before deploying; the ARN pins account and Region.',
+      },
+    },
+    {
+      statement: {
+        sid: 'DeployCodeDeployServicesThroughTheirGroup',
+        actions: ['codedeploy:CreateDeployment', 'codedeploy:ListDeployments', 'codedeploy:GetDeployment'],
+        resources: [deploymentGroupArns(stack)],
+      },
+      acknowledge: {
+        id: ANY_CODEDEPLOY_DEPLOYMENT_GROUP,
+        reason:
+          'The worker deploys whichever CODE_DEPLOY service uses a changed secret, through the group that names it, and cannot know the groups at deploy time; the ARN pins account and Region.',
+      },
+    },
+    {
+      statement: {
+        sid: 'RecordTheInlineAppSpecRevision',
+        actions: ['codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision'],
+        resources: [codeDeployArn(stack, 'application', '*')],
+      },
+      acknowledge: {
+        id: ANY_CODEDEPLOY_APPLICATION,
+        reason:
+          'A deployment with an inline AppSpec registers that revision under the application of the service’s group, not known at deploy time; AWS lists these actions beside CreateDeployment for deploying ECS services through CodeDeploy. The ARN pins account and Region.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ReadTheGroupsDeploymentConfiguration',
+        actions: ['codedeploy:GetDeploymentConfig'],
+        resources: [codeDeployArn(stack, 'deploymentconfig', '*')],
+      },
+      acknowledge: {
+        id: ANY_CODEDEPLOY_DEPLOYMENT_CONFIG,
+        reason:
+          'A deployment uses its group’s deployment configuration (a built-in one or the account’s own), not known at deploy time; the ARN pins account and Region, and the action only reads.',
+      },
+    },
+  ];
+}
+
+function codeDeployArn(stack: Stack, resource: string, resourceName: string): string {
+  return stack.formatArn({
+    service: 'codedeploy',
+    resource,
+    resourceName,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+function deploymentGroupArns(stack: Stack): string {
+  return codeDeployArn(stack, 'deploymentgroup', '*/*');
 }
 
 function clusterArns(stack: Stack): string {

@@ -45,10 +45,9 @@ export function createChangeFunctions(scope: Construct, props: RedeployFunctions
       [ENV.tableName]: props.stateTable.tableName,
       [ENV.queueUrl]: props.redeployQueue.queueUrl,
       [ENV.coalesceSeconds]: String(settings.coalesceSeconds),
-      // The stack grants no CodeDeploy permission yet, so its functions skip CODE_DEPLOY services (reason
-      // `deployment-controller`, saying CodeDeploy is off) rather than fail on an access denial. The CLI
-      // deploys them through their deployment group with the operator's own credentials.
-      [ENV.codeDeploy]: 'false',
+      // Off: CODE_DEPLOY services are skipped (reason `deployment-controller`, saying CodeDeploy is off), and
+      // no function gets a CodeDeploy permission.
+      [ENV.codeDeploy]: String(settings.codeDeploy),
     },
     onFailure: new destinations.SqsDestination(props.failedInvocationQueue),
     logRetention: props.logRetention,
@@ -83,6 +82,8 @@ export function createRedeployWorker(scope: Construct, props: RedeployFunctionsP
       [ENV.dryRun]: String(settings.dryRun),
       [ENV.queueUrl]: props.redeployQueue.queueUrl,
       [ENV.tableName]: props.stateTable.tableName,
+      // A message naming a deployment group is refused when CodeDeploy is off (it has no permission to use it).
+      [ENV.codeDeploy]: String(settings.codeDeploy),
       // Its share of the stack's rate: at most maxConcurrency instances run, each pacing itself.
       [ENV.updatesPerSecond]: String(settings.updatesPerSecond / WORKER_SETTINGS.maxConcurrency),
       // The queue's own settings: the worker reports a service failed on the last receive, and holds a

@@ -87,6 +87,13 @@ export interface RotationRedeployProps {
    * @default - `LIMITS.maxReceiveCount.default`
    */
   readonly maxReceiveCount?: number;
+  /**
+   * Redeploy services on the CODE_DEPLOY deployment controller through their CodeDeploy deployment group
+   * (CreateDeployment of the service's current task definition). Off: they are skipped, reason
+   * `deployment-controller`, and the functions get no CodeDeploy permission at all.
+   * @default - `DEFAULTS.codeDeploy` (true)
+   */
+  readonly codeDeploy?: boolean;
 }
 
 /** The props with every default filled in and every value checked. */
@@ -101,6 +108,7 @@ export interface RotationRedeploySettings {
   readonly updatesPerSecond: number;
   readonly coalesceSeconds: number;
   readonly maxReceiveCount: number;
+  readonly codeDeploy: boolean;
 }
 
 /** Fills in the defaults and refuses, naming the prop and its allowed range, what cannot be deployed. */
@@ -137,6 +145,7 @@ export function settingsFromProps(props: RotationRedeployProps): RotationRedeplo
       props.maxReceiveCount,
       ' (what an SQS redrive policy accepts)',
     ),
+    codeDeploy: props.codeDeploy ?? DEFAULTS.codeDeploy,
   };
 }
 

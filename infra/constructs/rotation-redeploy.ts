@@ -82,10 +82,10 @@ export class RotationRedeploy extends Construct {
     this.secretChanged = changeFunctions.secretChanged;
     this.parameterChanged = changeFunctions.parameterChanged;
     this.changeFunctions = [this.secretChanged, this.parameterChanged];
-    for (const fn of this.changeFunctions) grantPlanning(fn, shared);
+    for (const fn of this.changeFunctions) grantPlanning(fn, { ...shared, codeDeploy: settings.codeDeploy });
     this.redeployWorker = createRedeployWorker(this, shared);
     this.redeployEventSource = subscribeWorker(this.redeployQueue, this.redeployWorker);
-    grantRedeploying(this.redeployWorker, shared);
+    grantRedeploying(this.redeployWorker, { ...shared, codeDeploy: settings.codeDeploy });
     this.functions = [...this.changeFunctions, this.redeployWorker];
 
     const rules = createChangeRules(this, {

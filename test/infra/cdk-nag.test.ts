@@ -68,8 +68,15 @@ describe('cdk-nag AwsSolutions checks', () => {
           `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::*]`,
           `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]`,
           `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]`,
+          // Finding a CODE_DEPLOY service's deployment group.
+          `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:application:*]`,
+          `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:*/*]`,
         ]),
         'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]',
+        // Deploying a CODE_DEPLOY service through its group.
+        'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:application:*]',
+        'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:*/*]',
+        'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentconfig:*]',
         // Tracing only: X-Ray's two actions take no resource.
         ...['SecretChanged', 'ParameterChanged', 'RedeployWorker'].map(
           (fn) => `RotationRedeploy/${fn}/Role: AwsSolutions-IAM5[Resource::*]`,

@@ -20,6 +20,7 @@ describe('CDK context', () => {
       coalesceWindow: undefined,
       maxReceiveCount: undefined,
       bundleDir: undefined,
+      codeDeploy: true,
     });
   });
 
@@ -49,6 +50,8 @@ describe('CDK context', () => {
     [{ coalesceWindow: 900 }, { coalesceWindow: Duration.seconds(900) }],
     [{ maxReceiveCount: '1' }, { maxReceiveCount: 1 }],
     [{ maxReceiveCount: 1000 }, { maxReceiveCount: 1000 }],
+    [{ codeDeploy: 'false' }, { codeDeploy: false }],
+    [{ codeDeploy: true }, { codeDeploy: true }],
     // Keys of CDK itself and of other tools are none of our business.
     [{ '@aws-cdk/core:newStyleStackSynthesis': true, 'cli-telemetry': false }, {}],
   ])('reads %j', (context, expected) => {
@@ -58,6 +61,10 @@ describe('CDK context', () => {
   it.each([
     [{ dryRun: 'yes' }, /Context dryRun must be true \| false .*; got "yes"/],
     [{ dryRun: 1 }, /Context dryRun must be/],
+    [
+      { codeDeploy: 'off' },
+      /Context codeDeploy must be true \| false .*CodeDeploy deployment group.*; got "off"/,
+    ],
     [{ cloudTrailFallback: 'on' }, /Context cloudTrailFallback must be/],
     [{ selectionMode: 'Tagged' }, /Context selectionMode must be all \| tagged .*; got "Tagged"/],
     [{ alarmEmail: 'ops' }, /Context alarmEmail must be an e-mail address/],

@@ -72,8 +72,8 @@ describe('functions', () => {
         TABLE_NAME: { Ref: logicalIdOf(stack.redeploy.stateTable) },
         QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.redeployQueue) },
         COALESCE_SECONDS: '60',
-        // The stack grants no CodeDeploy permission: its functions skip CODE_DEPLOY services.
-        CODE_DEPLOY: 'false',
+        // CODE_DEPLOY services are deployed through their deployment group (context codeDeploy=false skips them).
+        CODE_DEPLOY: 'true',
         POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',
         POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -105,6 +105,20 @@ describe('functions', () => {
         COALESCE_SECONDS: '900',
       });
     }
+  });
+
+  it('tells every function that CodeDeploy is off when codeDeploy is false', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir, { codeDeploy: false });
+    const resources = template.toJSON().Resources;
+
+    // Act
+    const variables = stack.redeploy.functions.map(
+      (fn) => resources[logicalIdOf(fn.function)].Properties.Environment.Variables,
+    );
+
+    // Assess
+    expect(variables.map((env) => env.CODE_DEPLOY)).toEqual(['false', 'false', 'false']);
   });
 
   it.each([

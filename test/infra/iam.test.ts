@@ -7,13 +7,13 @@ beforeAll(() => {
   bundleDir = createStubBundleDir();
 });
 
-const thisAccountAndRegion = (resource: string) => ({
+const thisAccountAndRegion = (resource: string, service = 'ecs') => ({
   'Fn::Join': [
     '',
     [
       'arn:',
       { Ref: 'AWS::Partition' },
-      ':ecs:',
+      `:${service}:`,
       { Ref: 'AWS::Region' },
       ':',
       { Ref: 'AWS::AccountId' },
@@ -21,6 +21,57 @@ const thisAccountAndRegion = (resource: string) => ({
     ],
   ],
 });
+const codeDeploy = (resource: string) => thisAccountAndRegion(resource, 'codedeploy');
+
+/** The change functions' reads that find a CODE_DEPLOY service's deployment group. */
+const FIND_DEPLOYMENT_GROUPS = [
+  {
+    Sid: 'ListCodeDeployApplications',
+    Effect: 'Allow',
+    Action: 'codedeploy:ListApplications',
+    Resource: '*',
+  },
+  {
+    Sid: 'ListTheDeploymentGroupsOfEachApplication',
+    Effect: 'Allow',
+    Action: 'codedeploy:ListDeploymentGroups',
+    Resource: codeDeploy('application:*'),
+  },
+  {
+    Sid: 'ReadTheDeploymentGroupsToFindTheirServices',
+    Effect: 'Allow',
+    Action: ['codedeploy:GetDeploymentGroup', 'codedeploy:BatchGetDeploymentGroups'],
+    Resource: codeDeploy('deploymentgroup:*/*'),
+  },
+];
+
+/** The worker's CodeDeploy deployment of a service as it runs, through its group. */
+const DEPLOY_THROUGH_CODEDEPLOY = [
+  {
+    Sid: 'ReadTheServiceACodeDeployDeploymentNames',
+    Effect: 'Allow',
+    Action: 'ecs:DescribeServices',
+    Resource: thisAccountAndRegion('service/*/*'),
+  },
+  {
+    Sid: 'DeployCodeDeployServicesThroughTheirGroup',
+    Effect: 'Allow',
+    Action: ['codedeploy:CreateDeployment', 'codedeploy:ListDeployments', 'codedeploy:GetDeployment'],
+    Resource: codeDeploy('deploymentgroup:*/*'),
+  },
+  {
+    Sid: 'RecordTheInlineAppSpecRevision',
+    Effect: 'Allow',
+    Action: ['codedeploy:RegisterApplicationRevision', 'codedeploy:GetApplicationRevision'],
+    Resource: codeDeploy('application:*'),
+  },
+  {
+    Sid: 'ReadTheGroupsDeploymentConfiguration',
+    Effect: 'Allow',
+    Action: 'codedeploy:GetDeploymentConfig',
+    Resource: codeDeploy('deploymentconfig:*'),
+  },
+];
 
 /** Every Action of every policy statement anywhere in the template (roles, policies, resource policies). */
 function allActions(template: unknown): string[] {
@@ -106,6 +157,7 @@ describe('IAM', () => {
           Resource: table,
         },
         { Sid: 'QueueRedeploys', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queue },
+        ...FIND_DEPLOYMENT_GROUPS,
       ]);
     },
   );
@@ -135,7 +187,24 @@ describe('IAM', () => {
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.stateTable), 'Arn'] },
       },
+      ...DEPLOY_THROUGH_CODEDEPLOY,
     ]);
+  });
+
+  it('grants no CodeDeploy action at all when CodeDeploy is turned off, and iam:PassRole never', () => {
+    // Prepare
+    const on = synthesize(bundleDir).template.toJSON();
+
+    // Act
+    const off = synthesize(bundleDir, { codeDeploy: false }).template.toJSON();
+
+    // Assess
+    expect(allActions(on).filter((action) => action.startsWith('codedeploy:')).length).toBeGreaterThan(0);
+    expect(allActions(off).filter((action) => action.startsWith('codedeploy:'))).toEqual([]);
+    // CodeDeploy acts with the service role its group names: the tool passes no role to anything.
+    expect(allActions(on)).not.toContain('iam:PassRole');
+    // Without CodeDeploy the worker needs no read of ECS services either.
+    expect(allActions(off).filter((action) => action === 'ecs:DescribeServices')).toHaveLength(2);
   });
 
   it('lets the worker consume and delay messages of the redeploy queue, and nothing else of SQS', () => {

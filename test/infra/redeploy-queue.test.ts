@@ -167,6 +167,7 @@ describe('redeploy worker', () => {
       DRY_RUN: 'false',
       QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.redeployQueue) },
       TABLE_NAME: { Ref: logicalIdOf(stack.redeploy.stateTable) },
+      CODE_DEPLOY: 'true',
       // 2 a second for the stack, shared by at most 2 worker instances.
       UPDATES_PER_SECOND: '1',
       MAX_RECEIVE_COUNT: String(queue.RedrivePolicy.maxReceiveCount),
