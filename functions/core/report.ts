@@ -36,6 +36,11 @@ export interface ServiceOutcome {
   /** Words for what the reason alone does not say (which deployment controller case); null otherwise. */
   readonly detail: string | null;
   readonly references: readonly ReportedReference[];
+  /**
+   * The change key whose deployment this change rode on: the service reads several changed items, and one
+   * UpdateService, started for that change, carries this one too (same `deploymentId`). Absent otherwise.
+   */
+  readonly rodeOn?: string;
   /** Only once the deployment was followed to its end (`run --wait`): how it ended. */
   readonly rollout?: RolloutOutcome;
 }
@@ -44,6 +49,8 @@ export interface ServiceOutcome {
 export interface OutcomeDetails {
   readonly path?: RedeployPath | undefined;
   readonly detail?: string | null | undefined;
+  /** The change key whose deployment this one rode on. */
+  readonly rodeOn?: string | undefined;
 }
 
 export interface ScanCounts {
@@ -66,9 +73,16 @@ export interface ReportedChange {
 
 export interface Summary {
   readonly matched: number;
+  /** Services given a deployment for this change; one that rode on another change's is counted in `rodeOn`. */
   readonly redeployed: number;
   /** Dry runs only: the services a real run would redeploy (never counted as redeployed). */
   readonly wouldRedeploy: number;
+  /**
+   * Several changes at once only, and only when not 0: services whose deployment (or planned one) was started
+   * for another change of the same run and carries this one too. Never counted in `redeployed` or
+   * `wouldRedeploy`, so the reports of one run add up to the UpdateService calls it made.
+   */
+  readonly rodeOn?: number;
   /** Handed to the redeploy queue (the deployed stack); the worker reports each deployment. */
   readonly queued: number;
   readonly skipped: number;
@@ -115,6 +129,7 @@ export function outcomeOf(
       path?.via === 'codedeploy' ? `${path.group.applicationName}/${path.group.deploymentGroupName}` : null,
     detail: details.detail ?? null,
     references: reportedReferences(references),
+    ...(details.rodeOn === undefined ? {} : { rodeOn: details.rodeOn }),
   };
 }
 
@@ -134,7 +149,9 @@ export const byServiceArn = (a: ServiceOutcome, b: ServiceOutcome) =>
 
 /** How many services each action has; `matched` counts them all. */
 export function summaryOf(outcomes: readonly ServiceOutcome[]): Summary {
-  const count = (action: Action) => outcomes.filter((outcome) => outcome.action === action).length;
+  const count = (action: Action) =>
+    outcomes.filter((outcome) => outcome.action === action && outcome.rodeOn === undefined).length;
+  const rodeOn = outcomes.filter((outcome) => outcome.rodeOn !== undefined).length;
   return {
     matched: outcomes.length,
     redeployed: count('redeployed'),
@@ -142,6 +159,7 @@ export function summaryOf(outcomes: readonly ServiceOutcome[]): Summary {
     queued: count('queued'),
     skipped: count('skipped'),
     failed: count('failed'),
+    ...(rodeOn === 0 ? {} : { rodeOn }),
   };
 }
 
