@@ -35,9 +35,16 @@ export interface WaitOptions {
   readonly timeoutSeconds: number;
 }
 
+/** The events a plan or run handles together: one scan for all of them, one report each, in this order. */
+export type EventFiles = readonly [string, ...string[]];
+
 export type Command =
-  | ({ readonly name: 'plan'; readonly eventFile: string } & CommonOptions)
-  | ({ readonly name: 'run'; readonly eventFile: string; readonly wait: WaitOptions | null } & CommonOptions)
+  | ({ readonly name: 'plan'; readonly eventFiles: EventFiles } & CommonOptions)
+  | ({
+      readonly name: 'run';
+      readonly eventFiles: EventFiles;
+      readonly wait: WaitOptions | null;
+    } & CommonOptions)
   | ({ readonly name: 'who-uses'; readonly query: string } & CommonOptions)
   | ({ readonly name: 'audit'; readonly fix: boolean } & CommonOptions)
   | { readonly name: 'help' };
@@ -45,14 +52,17 @@ export type Command =
 export const USAGE = `Usage: rotation-redeploy <command> [options]
 
 Commands:
-  plan --event FILE        What this change would redeploy (a dry run: never calls UpdateService)
-  run --event FILE         Redeploy every service whose current task definition uses the changed value
+  plan --event FILE...     What these changes would redeploy (a dry run: never calls UpdateService)
+  run --event FILE...      Redeploy every service whose current task definition uses a changed value
   who-uses ARN_OR_NAME     Every service whose current task definition references a secret or parameter
   audit [--fix]            Every service deployed before a value it reads became current; --fix redeploys them
   help                     This text
 
 Options:
-  --event FILE             An EventBridge event as JSON (a file, or - for standard input); see events/
+  --event FILE             An EventBridge event as JSON (a file, or - for standard input); see events/.
+                           Give it several times for a burst of changes: one scan for all of them, one
+                           UpdateService per service however many of the changed items it reads, one report
+                           per change in the order given (with --json, one JSON object a line)
   --fix                    audit: redeploy the stale services (otherwise only report them)
   --json                   Print exactly the report JSON on stdout
   --selection ${SELECTION_MODES.join('|').padEnd(12)} ${selectionHelp}
@@ -84,6 +94,7 @@ export function parseArgs(argv: readonly string[]): Command {
     throw new UsageError(`unknown command "${name}": expected plan, run, who-uses, audit or help`);
   }
   const values = new Map<string, string>();
+  const eventFiles: string[] = [];
   const flags = new Set<string>();
   const positional: string[] = [];
   for (let index = 0; index < rest.length; index += 1) {
@@ -93,6 +104,7 @@ export function parseArgs(argv: readonly string[]): Command {
     if (VALUE_FLAGS.has(flag)) {
       const value = inline ?? rest[++index];
       if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`);
+      if (flag === '--event') eventFiles.push(value);
       values.set(flag, value);
     } else if (BOOLEAN_FLAGS.has(flag)) {
       if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
@@ -128,10 +140,14 @@ export function parseArgs(argv: readonly string[]): Command {
     return { name, query: positional[0] ?? '', ...common };
   }
   if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"`);
-  const eventFile = values.get('--event');
-  if (eventFile === undefined)
-    throw new UsageError(`${name} needs --event FILE (an EventBridge event as JSON)`);
-  return name === 'run' ? { name, eventFile, wait, ...common } : { name, eventFile, ...common };
+  const [first, ...more] = eventFiles;
+  if (first === undefined) throw new UsageError(`${name} needs --event FILE (an EventBridge event as JSON)`);
+  if (eventFiles.filter((file) => file === '-').length > 1)
+    throw new UsageError('standard input (--event -) can be read only once');
+  const files: EventFiles = [first, ...more];
+  return name === 'run'
+    ? { name, eventFiles: files, wait, ...common }
+    : { name, eventFiles: files, ...common };
 }
 
 /** `--wait` and its two settings, checked against the command and the limits table. */

@@ -1,15 +1,15 @@
 /** The CLI's outermost layer: the only place that reads files, prints and picks exit codes. */
 import { readFile } from 'node:fs/promises';
 import { audit } from '../app/audit.ts';
-import { settleReport } from '../app/follow-rollouts.ts';
-import { redeployForChange } from '../app/handle-change.ts';
+import { type FollowProgress, settleReport } from '../app/follow-rollouts.ts';
+import { redeployForChanges } from '../app/handle-changes.ts';
 import { whoUses } from '../app/who-uses.ts';
 import { type AwsClients, type ClientOptions, createAwsClients } from '../aws/clients.ts';
 import { partitionOf } from '../core/arn.ts';
-import { parseEventJson } from '../core/change.ts';
+import { type ParsedEvent, parseEventJson } from '../core/change.ts';
 import { RefusedInputError } from '../core/errors.ts';
 import { itemsNamedBy, parseItemQuery } from '../core/reference.ts';
-import type { Report } from '../core/report.ts';
+import { type Report, type ServiceOutcome, withRollouts } from '../core/report.ts';
 import { auditAdapters, changeAdapters, rolloutReaders } from '../wiring/adapters.ts';
 import { localInvocation } from '../wiring/invocation.ts';
 import { type Command, parseArgs, SELECTED, USAGE, UsageError } from './args.ts';
@@ -82,30 +82,25 @@ async function execute(
     io.stdout(command.json ? printableJson(report) : renderWhoUses(report));
     return report.unreadable.length > 0 ? EXIT.failed : EXIT.done;
   }
-  let text: string;
-  try {
-    text = await io.readText(command.eventFile);
-  } catch (error) {
-    throw new UsageError(`cannot read the event file "${command.eventFile}": ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const parsed = parseEventJson(text);
-  if (parsed.ignored === null)
-    io.progress(`Finding the services that use ${printable(parsed.change.arn)}...`);
+  // Every event is read and parsed before anything is looked at: one refused event refuses them all.
+  const events = await readEvents(command.eventFiles, io);
+  const changed = events.flatMap((parsed) => (parsed.ignored === null ? [printable(parsed.change.arn)] : []));
+  if (changed.length > 0) io.progress(`Finding the services that use ${changed.join(', ')}...`);
   const runStartedAt = invocation.now();
-  let report: Report = await redeployForChange(
-    parsed,
+  const results = await redeployForChanges(
+    events,
     ports,
     { dryRun: command.name === 'plan', concurrency: command.concurrency },
     invocation,
   );
+  let reports = results.map((result) => {
+    // Without a state table no change is claimed, so only a failed scan fails, and that throws instead.
+    if ('error' in result) throw result.error;
+    return result.report;
+  });
   const wait = command.name === 'run' ? command.wait : null;
-  if (wait !== null && report.summary.redeployed > 0) {
-    io.progress(
-      `Following ${report.summary.redeployed} rollouts (every ${wait.pollSeconds} s, at most ${wait.timeoutSeconds} s)...`,
-    );
-    report = await settleReport(report, rolloutReaders(clients), {
+  if (wait !== null && reports.some((report) => report.summary.redeployed > 0)) {
+    reports = await settleReports(reports, rolloutReaders(clients), {
       pollMs: wait.pollSeconds * 1000,
       timeoutMs: wait.timeoutSeconds * 1000,
       runStartedAt,
@@ -113,9 +108,71 @@ async function execute(
       onProgress: (progress) => io.progress(progressLine(progress)),
     });
   }
-  io.stdout(command.json ? printableJson(report) : renderReport(report));
-  const { failed, rolloutFailed = 0, timedOut = 0 } = report.summary;
-  return failed + rolloutFailed + timedOut > 0 ? EXIT.failed : EXIT.done;
+  if (command.json) {
+    // One event: the report as before; several: one compact JSON object a line (JSON Lines), in order.
+    const [only] = reports;
+    io.stdout(
+      reports.length === 1 && only !== undefined
+        ? printableJson(only)
+        : reports.map((report) => printableJson(report, 0)).join('\n'),
+    );
+  } else {
+    io.stdout(reports.map(renderReport).join('\n\n'));
+  }
+  const failures = reports.map(
+    ({ summary }) => summary.failed + (summary.rolloutFailed ?? 0) + (summary.timedOut ?? 0),
+  );
+  return failures.some((count) => count > 0) ? EXIT.failed : EXIT.done;
+}
+
+/** Reads and parses every event file; a file that cannot be read or parsed is refused, naming it when there are several. */
+async function readEvents(files: readonly string[], io: Io): Promise<ParsedEvent[]> {
+  const events: ParsedEvent[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await io.readText(file);
+    } catch (error) {
+      throw new UsageError(`cannot read the event file "${file}": ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    try {
+      events.push(parseEventJson(text));
+    } catch (error) {
+      if (files.length === 1 || !(error instanceof RefusedInputError)) throw error;
+      throw new UsageError(`the event file "${file}" is refused: ${error.message}`, { cause: error });
+    }
+  }
+  return events;
+}
+
+/**
+ * Follows every deployment the run started once, however many reports name it (a deployment that carried
+ * several changes is in each of their reports), and settles each report with what was seen.
+ */
+async function settleReports(
+  reports: readonly Report[],
+  readers: Parameters<typeof settleReport>[1],
+  options: Parameters<typeof settleReport>[2] & { readonly onProgress: (progress: FollowProgress) => void },
+): Promise<Report[]> {
+  const [first] = reports;
+  if (reports.length === 1 && first !== undefined) return [await settleReport(first, readers, options)];
+  const deployed = new Map<string, ServiceOutcome>();
+  for (const report of reports) {
+    for (const service of report.services) {
+      if (service.action === 'redeployed' && !deployed.has(service.serviceArn))
+        deployed.set(service.serviceArn, service);
+    }
+  }
+  if (first === undefined) return [];
+  const followed = await settleReport({ ...first, services: [...deployed.values()] }, readers, options);
+  const rollouts = new Map(
+    followed.services.flatMap((service) =>
+      service.rollout === undefined ? [] : [[service.serviceArn, service.rollout] as const],
+    ),
+  );
+  return reports.map((report) => withRollouts(report, rollouts));
 }
 
 export async function main(

@@ -27,7 +27,13 @@ export function printable(text: string): string {
   );
 }
 
-/** JSON for people and machines alike: the same value, with no control character left unescaped. */
-export function printableJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(UNESCAPED_BY_JSON, (character) => `\\u${hex(character, 4)}`);
+/**
+ * JSON for people and machines alike: the same value, with no control character left unescaped. `indent` 0
+ * gives one line (JSON Lines).
+ */
+export function printableJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, null, indent).replace(
+    UNESCAPED_BY_JSON,
+    (character) => `\\u${hex(character, 4)}`,
+  );
 }

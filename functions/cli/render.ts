@@ -97,9 +97,14 @@ export function renderReport(report: Report): string {
     : summary.queued > 0
       ? `${summary.queued} queued for the redeploy worker, ${summary.redeployed} redeployed`
       : `${summary.redeployed} redeployed`;
+  // A deployment started for another change of the same run is that change's: said apart, never counted twice.
+  const rode =
+    summary.rodeOn === undefined
+      ? ''
+      : `, ${summary.rodeOn} ${report.dryRun ? 'would ride' : 'rode'} on another change's deployment`;
   lines.push(
     '',
-    `Summary: ${summary.matched} services use it: ${done}, ${summary.skipped} skipped, ${summary.failed} failed.`,
+    `Summary: ${summary.matched} services use it: ${done}${rode}, ${summary.skipped} skipped, ${summary.failed} failed.`,
   );
   if (summary.completed !== undefined) {
     lines.push(

@@ -5,11 +5,22 @@ describe('parseArgs', () => {
   it.each([
     [
       ['plan', '--event', 'e.json'],
-      { name: 'plan', eventFile: 'e.json', json: false, selection: 'all', concurrency: 8, codeDeploy: true },
+      {
+        name: 'plan',
+        eventFiles: ['e.json'],
+        json: false,
+        selection: 'all',
+        concurrency: 8,
+        codeDeploy: true,
+      },
     ],
     [['run', '--event', 'e.json', '--no-codedeploy'], { name: 'run', codeDeploy: false }],
-    [['run', '--event=e.json', '--json'], { name: 'run', eventFile: 'e.json', json: true }],
-    [['run', '--event', '-'], { name: 'run', eventFile: '-', wait: null }],
+    [['run', '--event=e.json', '--json'], { name: 'run', eventFiles: ['e.json'], json: true }],
+    [['run', '--event', '-'], { name: 'run', eventFiles: ['-'], wait: null }],
+    [
+      ['plan', '--event', 'a.json', '--json', '--event=b.json', '--event', '-'],
+      { name: 'plan', eventFiles: ['a.json', 'b.json', '-'], json: true },
+    ],
     [['run', '--event', 'e.json', '--wait'], { wait: { pollSeconds: 15, timeoutSeconds: 1800 } }],
     [
       ['run', '--wait', '--event', 'e.json', '--poll-seconds', '5', '--wait-timeout=600'],
@@ -37,6 +48,8 @@ describe('parseArgs', () => {
     [['deploy'], 'unknown command "deploy"'],
     [['plan'], 'plan needs --event FILE'],
     [['run', '--event'], '--event needs a value'],
+    [['run', '--event', 'a.json', '--event'], '--event needs a value'],
+    [['plan', '--event', '-', '--event', '-'], 'standard input (--event -) can be read only once'],
     [['run', '--event', 'e.json', '--force'], 'unknown option "--force"'],
     [['run', '--event', 'e.json', 'extra'], 'unexpected argument "extra"'],
     [['run', '--event', 'e.json', '--json=yes'], '--json takes no value'],

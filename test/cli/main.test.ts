@@ -15,16 +15,25 @@ beforeAll(() => {
   });
 });
 
-function recordingIo(eventText = ''): Io & { out: string[]; err: string[] } {
+function recordingIo(
+  eventText: string | Readonly<Record<string, string>> = '',
+): Io & { out: string[]; err: string[]; read: string[] } {
   const out: string[] = [];
   const err: string[] = [];
+  const read: string[] = [];
   return {
     out,
     err,
+    read,
     stdout: (text) => out.push(text),
     stderr: (text) => err.push(text),
     progress: () => {},
-    readText: async () => eventText,
+    readText: async (file) => {
+      read.push(file);
+      const text = typeof eventText === 'string' ? eventText : eventText[file];
+      if (text === undefined) throw new Error('ENOENT: no such file or directory');
+      return text;
+    },
   };
 }
 
@@ -67,5 +76,44 @@ describe('rotation-redeploy plan refuses an event naming what AWS would never ac
     expect(io.err).toEqual([
       'rotation-redeploy: detail.name "/prod/api\\x1b[2K\\rSERVICE forged redeployed" is no parameter name: a parameter name is ASCII letters, digits and the characters _.- with / between hierarchy levels',
     ]);
+  });
+});
+
+describe('rotation-redeploy plan with several events refuses them all for one bad event', () => {
+  const good = JSON.stringify({
+    'detail-type': 'Parameter Store Change',
+    source: 'aws.ssm',
+    account: '123456789012',
+    region: 'us-east-1',
+    resources: [],
+    detail: { operation: 'Update', name: '/prod/api-url' },
+  });
+
+  it.each([
+    [
+      'an event that is not JSON',
+      { 'good.json': good, 'bad.json': '{"source":' },
+      'rotation-redeploy: the event file "bad.json" is refused: the event is not valid JSON',
+    ],
+    [
+      'an event of an unsupported kind',
+      { 'good.json': good, 'bad.json': JSON.stringify({ ...JSON.parse(good), source: 'aws.ec2' }) },
+      'rotation-redeploy: the event file "bad.json" is refused: unsupported event: source "aws.ec2"',
+    ],
+    [
+      'a file that cannot be read',
+      { 'good.json': good },
+      'rotation-redeploy: cannot read the event file "bad.json"',
+    ],
+  ])('exits 2 for %s, naming the file, before any AWS call', async (_, files, message) => {
+    const io = recordingIo(files);
+
+    const code = await main(['run', '--event', 'good.json', '--event', 'bad.json', '--json'], io);
+
+    expect(code).toBe(EXIT.refused);
+    expect(io.out).toEqual([]);
+    expect(io.err).toHaveLength(1);
+    expect(io.err[0]?.startsWith(message)).toBe(true);
+    expect(io.read).toEqual(['good.json', 'bad.json']);
   });
 });

@@ -85,6 +85,34 @@ describe('renderReport', () => {
   });
 });
 
+describe("renderReport of a change that rode on another change's deployment", () => {
+  it('names the deployment once and says the change rode on it, counting no second deployment', () => {
+    const rode: Report = {
+      ...report,
+      dryRun: false,
+      summary: { matched: 1, redeployed: 0, wouldRedeploy: 0, queued: 0, skipped: 0, failed: 0, rodeOn: 1 },
+      services: report.services.map((service) => ({
+        ...service,
+        serviceName: 'api',
+        action: 'redeployed' as const,
+        reason: null,
+        deploymentId: 'ecs-svc/123',
+        rodeOn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf|AWSCURRENT|v2',
+        detail:
+          'one deployment carries this change and secret arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf, which this service also reads: it was started for that change',
+      })),
+    };
+
+    const text = renderReport(rode);
+
+    expect(text).toContain(
+      "Summary: 1 services use it: 0 redeployed, 1 rode on another change's deployment, 0 skipped, 0 failed.",
+    );
+    expect(text).toContain('api: one deployment carries this change and secret');
+    expect(text.match(/ecs-svc\/123/g)).toHaveLength(1);
+  });
+});
+
 describe('renderWhoUses', () => {
   it('prints the query and the services with their control characters escaped', () => {
     const whoUses: WhoUsesReport = {
