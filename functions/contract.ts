@@ -27,6 +27,11 @@ export const METRICS = {
   ServicesFailed: 'ServicesFailed',
   /** Changes that rode on another change's deployment of the same service (the worker). */
   ChangesCoalesced: 'ChangesCoalesced',
+  /**
+   * Services the flap guard held back: a change function's report counts each service it found at its limit,
+   * the worker each message it deferred or folded into the one already waiting.
+   */
+  ServicesFlapping: 'ServicesFlapping',
 } as const;
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];
 
@@ -59,6 +64,8 @@ export const LOG_MESSAGES = {
    * and waits for it to end (CodeDeploy runs one deployment per group at a time).
    */
   redeployWaiting: 'redeploy waits for the deployment group',
+  /** The worker held a service back: it reached its forced deployments for the hour (the flap guard). */
+  redeployDeferred: 'redeploy deferred by the flap guard',
 } as const;
 export type LogMessage = (typeof LOG_MESSAGES)[keyof typeof LOG_MESSAGES];
 
@@ -80,6 +87,10 @@ export const ENV = {
   maxReceiveCount: 'MAX_RECEIVE_COUNT',
   visibilityTimeoutSeconds: 'VISIBILITY_TIMEOUT_SECONDS',
   codeDeploy: 'CODE_DEPLOY',
+  /** The fraction of each of the account's ECS API buckets this one process may spend (the stack divides its share). */
+  ecsShare: 'ECS_SHARE',
+  /** The flap guard's limit: forced deployments of one service in any hour. */
+  maxRedeploysPerHour: 'MAX_REDEPLOYS_PER_HOUR',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 

@@ -5,6 +5,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { OPT_TAG_KEY, SELECTION_MODES, type SelectionMode } from '../functions/contract.ts';
+import { isAccountId } from '../functions/core/arn.ts';
 import { DEFAULTS, describeLimit, LIMITS, type Limit, numberWithin } from '../functions/wiring/limits.ts';
 import { InvalidContextError } from './errors.ts';
 
@@ -20,6 +21,10 @@ export interface AppOptions {
   readonly updatesPerSecond?: number;
   readonly coalesceWindow?: Duration;
   readonly maxReceiveCount?: number;
+  readonly maxRedeploysPerHour?: number;
+  readonly ecsShare?: number;
+  /** Undefined: this stack's own account alone. */
+  readonly sourceAccounts?: readonly string[];
   readonly bundleDir?: string;
   readonly codeDeploy: boolean;
 }
@@ -44,6 +49,16 @@ export const CONTEXT_KEYS = {
     'attempts per redeploy message before its dead-letter queue',
     LIMITS.maxReceiveCount,
   ),
+  maxRedeploysPerHour: withLimit(
+    'forced deployments of one service by this tool in any hour (the flap guard)',
+    LIMITS.maxRedeploysPerHour,
+  ),
+  ecsShare: withLimit(
+    "the fraction of each of the account's ECS API buckets the whole stack may use",
+    LIMITS.ecsShare,
+  ),
+  sourceAccounts:
+    "comma-separated 12-digit AWS account ids whose change events count (default: this stack's account alone)",
   bundleDir: 'directory holding the built Lambda bundles (default dist/)',
   codeDeploy: `true | false (default ${DEFAULTS.codeDeploy}): redeploy CODE_DEPLOY services through their CodeDeploy deployment group; false skips them`,
 } as const;
@@ -81,6 +96,9 @@ export function optionsFromContext(context: Readonly<Record<string, unknown>>): 
     updatesPerSecond: numberOf('updatesPerSecond', LIMITS.updatesPerSecond),
     coalesceWindow: secondsOf(numberOf('coalesceWindow', LIMITS.coalesceSeconds)),
     maxReceiveCount: numberOf('maxReceiveCount', LIMITS.maxReceiveCount),
+    maxRedeploysPerHour: numberOf('maxRedeploysPerHour', LIMITS.maxRedeploysPerHour),
+    ecsShare: numberOf('ecsShare', LIMITS.ecsShare),
+    sourceAccounts: accountsOf(value('sourceAccounts')),
     bundleDir: optionalString('bundleDir', value('bundleDir')),
     codeDeploy: booleanOf('codeDeploy', value('codeDeploy')) ?? DEFAULTS.codeDeploy,
   };
@@ -135,6 +153,24 @@ function numberWithinLimit(key: ContextKey, raw: unknown, limit: Limit): number 
   const number = numberWithin(limit, text);
   if (number === undefined) throw invalid(key, raw);
   return number;
+}
+
+/**
+ * `111111111111,222222222222` (or a cdk.json list): each a 12-digit account id, duplicates dropped. An empty
+ * list is refused: it would make every change event count for nothing.
+ */
+function accountsOf(raw: unknown): readonly string[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [raw];
+  const accounts = parts.map((part) => (typeof part === 'string' ? part.trim() : JSON.stringify(part)));
+  const wrong = accounts.find((account) => !isAccountId(account));
+  if (accounts.length === 0 || wrong !== undefined) {
+    const which = wrong === undefined ? '' : ` ("${wrong}" is not one)`;
+    throw new InvalidContextError(
+      `Context sourceAccounts must be ${CONTEXT_KEYS.sourceAccounts}${which}; got ${JSON.stringify(raw)}`,
+    );
+  }
+  return [...new Set(accounts)];
 }
 
 function secondsOf(seconds: number | undefined): Duration | undefined {

@@ -38,6 +38,9 @@ export class RotationRedeployStack extends Stack {
       coalesceWindow: props.coalesceWindow,
       maxReceiveCount: props.maxReceiveCount,
       codeDeploy: props.codeDeploy,
+      maxRedeploysPerHour: props.maxRedeploysPerHour,
+      ecsShare: props.ecsShare,
+      sourceAccounts: props.sourceAccounts,
     });
   }
 }

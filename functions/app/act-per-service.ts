@@ -8,7 +8,13 @@ import { createLimiter } from '../core/bounded.ts';
 import type { Decision } from '../core/decide.ts';
 import { CONTROLLER_SKIP_TEXT } from '../core/reason-texts.ts';
 import type { Reference } from '../core/reference.ts';
-import { failureReason, outcomeOf, type ReportedChange, type ServiceOutcome } from '../core/report.ts';
+import {
+  deferredReason,
+  failureReason,
+  outcomeOf,
+  type ReportedChange,
+  type ServiceOutcome,
+} from '../core/report.ts';
 import type { RedeployPath, RedeployTarget, Service, ServiceRef } from '../core/service.ts';
 import { SQS_BATCH_MAX } from '../wiring/limits.ts';
 import { enqueueRedeploys } from './enqueue-redeploys.ts';
@@ -42,9 +48,15 @@ type Redeploy = Extract<Decision, { action: 'redeploy' }>;
 
 /**
  * Acts on each service's decisions as they arrive (one per change, null where the change does not concern
- * the service); `finish` waits for everything and returns the outcomes, one list per change.
+ * the service); `finish` waits for everything and returns the outcomes, one list per change. `now` is when
+ * the flap guard judges a queued service (a service it holds back is reported `deferred`).
  */
-export function actPerService(delivery: Delivery, options: RunOptions, changes: readonly KeyedChange[]) {
+export function actPerService(
+  delivery: Delivery,
+  options: RunOptions,
+  changes: readonly KeyedChange[],
+  now: () => number,
+) {
   const outcomes: ServiceOutcome[][] = changes.map(() => []);
   const inFlight: Promise<void>[] = [];
   const limit = createLimiter(options.concurrency);
@@ -58,10 +70,17 @@ export function actPerService(delivery: Delivery, options: RunOptions, changes: 
       const { key, change } = changes[index] as KeyedChange;
       return { service: redeployRef(service, path), changeKey: key, change };
     });
-    const sent = enqueueRedeploys(messages, delivery, delivery.coalesceSeconds).then(() => {
+    const sent = enqueueRedeploys(messages, delivery, delivery.coalesceSeconds, now()).then((held) => {
       for (const { index, decision } of entries) {
         const { service, references, path } = decision;
-        outcomes[index]?.push(outcomeOf(service, references, 'queued', null, null, { path }));
+        const back = held.get(service.serviceArn);
+        outcomes[index]?.push(
+          back === undefined
+            ? outcomeOf(service, references, 'queued', null, null, { path })
+            : outcomeOf(service, references, 'deferred', deferredReason(back.recent, back.allowedAt), null, {
+                path,
+              }),
+        );
       }
     });
     // Observed here so an early failure is not reported as unhandled before `finish` awaits it.

@@ -14,7 +14,7 @@ import { createLimiter } from '../core/bounded.ts';
 import type { Invocation, ItemMetadataReader, MoveTimes } from '../core/ports.ts';
 import type { RedeployMessage } from '../core/queue-message.ts';
 import type { Reference } from '../core/reference.ts';
-import { failureReason, outcomeOf } from '../core/report.ts';
+import { deferredReason, failureReason, outcomeOf } from '../core/report.ts';
 import type { Service } from '../core/service.ts';
 import {
   type AuditVerdict,
@@ -69,7 +69,7 @@ export async function audit(
       valueAgeOf(reference, answers.get(queryKey(queryOf(reference))), moves),
     ),
   }));
-  const outcomes = await act(ports.delivery, options, verdicts);
+  const outcomes = await act(ports.delivery, options, verdicts, now());
   for (const { service, error } of unreadable) {
     outcomes.push({
       ...outcomeOf(service, [], 'failed', `task definition unreadable: ${failureReason(error)}`),
@@ -183,6 +183,7 @@ async function act(
   delivery: Delivery,
   options: AuditOptions,
   verdicts: readonly { service: Service; verdict: AuditVerdict }[],
+  now: number,
 ): Promise<AuditOutcome[]> {
   const outcomes: AuditOutcome[] = [];
   const toRedeploy: { service: Service; verdict: Extract<AuditVerdict, { verdict: 'stale' }> }[] = [];
@@ -205,16 +206,19 @@ async function act(
   if (delivery.kind === 'queued') {
     // All or nothing, as for a change: a failed hand-off fails the run, and the next run hands off again
     // (the worker redeploys a service once per change key, so a second hand-off costs nothing).
-    await enqueueRedeploys(
+    const held = await enqueueRedeploys(
       toRedeploy.flatMap(({ service, verdict }) => verdict.stale.map((value) => messageOf(service, value))),
       delivery,
       delivery.coalesceSeconds,
+      now,
     );
     for (const { service, verdict } of toRedeploy) {
-      outcomes.push({
-        ...outcomeOf(service, verdict.references, 'queued'),
-        stale: reportedStaleValues(verdict.stale),
-      });
+      const back = held.get(service.serviceArn);
+      const outcome =
+        back === undefined
+          ? outcomeOf(service, verdict.references, 'queued')
+          : outcomeOf(service, verdict.references, 'deferred', deferredReason(back.recent, back.allowedAt));
+      outcomes.push({ ...outcome, stale: reportedStaleValues(verdict.stale) });
     }
     return outcomes;
   }

@@ -6,7 +6,7 @@
 import { clusterNameOf, secretIdOf, splitSecretId } from '../core/arn.ts';
 import { createLimiter } from '../core/bounded.ts';
 import type { Change, ParsedEvent } from '../core/change.ts';
-import { changeKey } from '../core/change-key.ts';
+import { changeKey, unversionedKey } from '../core/change-key.ts';
 import { type Decision, decide, matchingReferences } from '../core/decide.ts';
 import type { ChangeVersions, Invocation, OncePerKey } from '../core/ports.ts';
 import { refersTo } from '../core/reference.ts';
@@ -38,6 +38,7 @@ async function keyOf(
   parsed: ParsedEvent,
   changeVersions: ChangeVersions | undefined,
   invocation: Invocation,
+  coalesceSeconds: number | null,
 ): Promise<{ change: Change; key: string; current: string | null }> {
   let { change } = parsed;
   let version = change.versionId;
@@ -60,7 +61,7 @@ async function keyOf(
   }
   return {
     change,
-    key: changeKey(change, version, parsed.eventId ?? `${change.trigger}:${change.versionId ?? 'unknown'}`),
+    key: changeKey(change, version, unversionedKey(change, parsed, coalesceSeconds)),
     current: described,
   };
 }
@@ -143,12 +144,14 @@ export async function redeployForChanges(
   const now = () => invocation.now();
   const started = now();
   const limit = createLimiter(options.concurrency);
+  // A windowed key is safe only where every redeploy waits out the window first: queued delivery.
+  const window = ports.delivery.kind === 'queued' ? ports.delivery.coalesceSeconds : null;
   const keyed = await Promise.all(
     events.map((parsed) =>
       parsed.ignored !== null
         ? null
         : limit(async (): Promise<Keyed> => {
-            const { change, key, current } = await keyOf(parsed, ports.changeVersions, invocation);
+            const { change, key, current } = await keyOf(parsed, ports.changeVersions, invocation, window);
             const move = moveSeen(parsed, change, current, key);
             // Kept for the audit, which prefers it to a bound; without it the audit falls back to that bound.
             if (move !== null) await ports.moves?.record(move).catch(() => {});
@@ -166,6 +169,7 @@ export async function redeployForChanges(
       ports,
       options,
       () => now() - started,
+      now,
     );
   const results =
     ports.once === undefined || options.dryRun
@@ -201,12 +205,14 @@ async function handleDistinct(
   ports: HandleChangePorts,
   options: RunOptions,
   elapsed: () => number,
+  now: () => number,
 ): Promise<Map<string, Report>> {
   if (changes.length === 0) return new Map();
   const acting = actPerService(
     ports.delivery,
     options,
     changes.map(({ key, change }) => ({ key, change: reportedChange(change) })),
+    now,
   );
   const lookingUp: Promise<void>[] = [];
   const { deploymentGroups } = ports;

@@ -4,11 +4,14 @@
  * coalescing window rides along with the first message's redeploy.
  */
 import { LOG_MESSAGES, METRICS, SERVICE_LOG_KEY } from '../contract.ts';
+import { coveredBy } from '../core/change-key.ts';
 import { DeploymentGroupBusyError, RotationRedeployError } from '../core/errors.ts';
+import { deferral, type FlapRecord, flapVerdict, recordStart } from '../core/flap-guard.ts';
 import type {
   Invocation,
   PendingRedeploys,
   Redeployer,
+  RedeployHistory,
   RedeployQueue,
   RetryDelay,
   Telemetry,
@@ -31,14 +34,34 @@ export type QueuedOutcome =
     }
   | { readonly action: 'already-done' }
   /** The CodeDeploy deployment group runs another deployment; nothing was started. */
-  | { readonly action: 'waiting'; readonly reason: string };
+  | { readonly action: 'waiting'; readonly reason: string }
+  /**
+   * The flap guard held the service back until `allowedAt` (epoch ms). Its changes stay pending on the service:
+   * either this message went back to the queue for `delaySeconds` (`folded` false), or another deferred
+   * message already waits and will carry them (`folded` true).
+   */
+  | {
+      readonly action: 'deferred';
+      readonly allowedAt: number;
+      readonly folded: boolean;
+      readonly delaySeconds: number | null;
+    };
 
 /** The redeploy waited longer than CodeDeploy ever holds a deployment group; it is given up as failed. */
 export class DeploymentGroupWaitError extends RotationRedeployError {}
 
+/** At most `limit` forced deployments of one service by this tool in any hour. */
+export interface FlapGuardPorts {
+  readonly history: RedeployHistory;
+  /** Where a deferred message goes back to, delayed. */
+  readonly queue: RedeployQueue;
+  readonly limit: number;
+}
+
 export interface RedeployFromQueuePorts {
   readonly pending: PendingRedeploys;
   readonly redeployer: Redeployer;
+  readonly flapGuard?: FlapGuardPorts | undefined;
 }
 
 /**
@@ -52,14 +75,35 @@ export async function redeployFromQueue(
   holdMs: number,
   invocation: Invocation = { now: () => Date.now() },
 ): Promise<QueuedOutcome> {
+  // A deferred copy is the one message other changes of its service folded into: it carries them even when
+  // its own change is done (a newer value of its item superseded it), or they would wait with no message.
   const claim = await ports.pending.claim(
     message.service,
     message.changeKey,
     owner,
     invocation.now() + holdMs,
+    {
+      sweep: message.deferredUntil !== undefined,
+    },
   );
   if (claim.state === 'done') return { action: 'already-done' };
   if (claim.state === 'busy') throw new ServiceBusyError(message.service.serviceArn);
+  const guard = ports.flapGuard;
+  // Read while the claim is held: no other worker deploys this service between the check and the record.
+  const history = guard === undefined ? null : await guard.history.historyOf(message.service);
+  if (guard !== undefined && history !== null) {
+    const verdict = flapVerdict(history, invocation.now(), guard.limit);
+    if (!verdict.allowed) {
+      // The changes stay pending on the service; it is freed once the waiting message is sent and noted, so
+      // a second worker for this service sees that one waits and folds into it.
+      try {
+        return await defer(message, guard, history, verdict.allowedAt, invocation.now());
+      } finally {
+        await ports.pending.release(message.service, owner);
+      }
+    }
+  }
+  const startedAt = invocation.now();
   let deploymentId: string | null;
   try {
     ({ deploymentId } = await ports.redeployer.redeploy(message.service));
@@ -68,8 +112,33 @@ export async function redeployFromQueue(
     if (error instanceof DeploymentGroupBusyError) return { action: 'waiting', reason: error.message };
     throw error;
   }
-  await ports.pending.complete(message.service, owner, claim.changeKeys);
-  return { action: 'redeployed', deploymentId, changeKeys: claim.changeKeys };
+  if (guard !== undefined && history !== null) {
+    await guard.history.saveHistory(message.service, recordStart(history, startedAt, guard.limit));
+  }
+  // A windowed change (another account's parameter) stays pending until a deployment that started after
+  // its window closed; the message's own change is always carried (its delay put it after its window).
+  const carried = claim.changeKeys.filter((key) => key === message.changeKey || coveredBy(key, startedAt));
+  await ports.pending.complete(message.service, owner, carried);
+  return { action: 'redeployed', deploymentId, changeKeys: carried };
+}
+
+/**
+ * Holds a redeploy back past the flap guard's limit: the message goes back on the queue, delayed until the hour
+ * allows (at most SQS's 15 minutes at a time), unless another deferred message of the service already waits.
+ */
+async function defer(
+  message: RedeployMessage,
+  guard: FlapGuardPorts,
+  history: FlapRecord,
+  allowedAt: number,
+  now: number,
+): Promise<QueuedOutcome> {
+  const next = deferral(history, now, allowedAt, message.deferredUntil ?? null);
+  if (next.kind === 'fold') return { action: 'deferred', allowedAt, folded: true, delaySeconds: null };
+  // Sent before it is noted: a crash in between leaves one message more (it defers or folds in turn), never none.
+  await guard.queue.send([{ ...message, deferredUntil: next.deferredUntil }], next.delaySeconds);
+  await guard.history.saveHistory(message.service, next.record);
+  return { action: 'deferred', allowedAt, folded: false, delaySeconds: next.delaySeconds };
 }
 
 /** The first retry's wait; each further one doubles it. */
@@ -117,6 +186,21 @@ export interface QueueWorkerOptions {
   readonly dryRun: boolean;
 }
 
+/** Logs and counts a deferral: not a failure, the changes wait on the service for the hour to allow. */
+function reportDeferred(
+  outcome: Extract<QueuedOutcome, { action: 'deferred' }>,
+  fields: Readonly<Record<string, unknown>>,
+  telemetry: Telemetry,
+): void {
+  telemetry.info(LOG_MESSAGES.redeployDeferred, {
+    ...fields,
+    allowedAt: new Date(outcome.allowedAt).toISOString(),
+    folded: outcome.folded,
+    delaySeconds: outcome.delaySeconds,
+  });
+  telemetry.count(METRICS.ServicesFlapping, 1);
+}
+
 /**
  * Handles one record of a batch: redeploys, logs and counts what happened. A failure is rethrown so the
  * batch reports the record failed; before its last attempt the record is first hidden for a growing while.
@@ -150,6 +234,10 @@ export async function redeployQueueRecord(
     }
     if (outcome.action === 'waiting') {
       await waitForGroup(message, outcome.reason, ports, invocation.now(), fields);
+      return;
+    }
+    if (outcome.action === 'deferred') {
+      reportDeferred(outcome, fields, telemetry);
       return;
     }
     telemetry.info(LOG_MESSAGES.serviceRedeployed, {

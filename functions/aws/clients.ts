@@ -56,6 +56,12 @@ export interface ClientOptions {
   readonly requestHandler?: ECSClientConfig['requestHandler'];
   /** ECS reads per second per action at most (the scheduled reconcile); default: AWS's buckets. */
   readonly readsPerSecond?: number;
+  /**
+   * The fraction of every other ECS bucket this process may spend: the stack gives each function its part of
+   * its share, and the CLI the tool's default share. Default 1, the whole bucket: a process alone in its
+   * account, as the benchmark's.
+   */
+  readonly ecsShare?: number;
 }
 
 export function createAwsClients(options: ClientOptions = {}): AwsClients {
@@ -66,7 +72,11 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
     ...(options.requestHandler === undefined ? {} : { requestHandler: options.requestHandler }),
   };
   const config = options.region === undefined ? shared : { ...shared, region: options.region };
-  const limits = ecsLimits(options.updatesPerSecond ?? DEFAULT_UPDATE_RATE, options.readsPerSecond);
+  const limits = ecsLimits(
+    options.updatesPerSecond ?? DEFAULT_UPDATE_RATE,
+    options.ecsShare ?? 1,
+    options.readsPerSecond,
+  );
   const ecs = new ECSClient(config);
   paceEcsClient(ecs, limits);
   const ecsUpdates = new ECSClient({ ...config, maxAttempts: 1 });

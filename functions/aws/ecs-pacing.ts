@@ -16,6 +16,7 @@ export const ECS_READ_LIMITS: Readonly<Record<string, BucketLimit>> = {
   ListServices: { burst: 100, perSecond: 20 },
   DescribeServices: { burst: 100, perSecond: 20 },
   DescribeTaskDefinition: { burst: 50, perSecond: 20 },
+  ListTagsForResource: { burst: 50, perSecond: 20 },
   // Read by the rollout follower. Paced like the smallest read bucket above (50, then 20 a second): the
   // follower asks a few times a minute per service, far below that.
   ListTasks: { burst: 50, perSecond: 20 },
@@ -24,20 +25,31 @@ export const ECS_READ_LIMITS: Readonly<Record<string, BucketLimit>> = {
   DescribeServiceDeployments: { burst: 50, perSecond: 20 },
 };
 
+/** UpdateService's bucket for the whole account: 50 at once, 5 a second. */
+export const ECS_UPDATE_LIMIT: BucketLimit = { burst: 50, perSecond: 5 };
+
 /** UpdateService's bucket is 5/s for the whole account, shared with CI/CD: stay well below by default. */
 export const DEFAULT_UPDATE_RATE = LIMITS.updatesPerSecond.default;
 
 /**
- * The buckets to pace by. `readsPerSecond` holds every read action to that share of its bucket (the scheduled
- * reconcile leaves the rest to change events and CI/CD); without it reads may use the whole bucket.
+ * The buckets one process paces to.
+ * @param updatesPerSecond this process's UpdateService rate (the stack divides its own between its workers)
+ * @param share the fraction of every other ECS bucket this process may spend (burst and refill); the burst
+ *   rounds down, never below one token (a bucket must hold one to give any)
+ * @param readsPerSecond at most this many calls a second of each read action besides (the scheduled
+ *   reconcile leaves the rest to change events and CI/CD)
  */
-export function ecsLimits(updatesPerSecond: number, readsPerSecond?: number): Record<string, BucketLimit> {
-  const reads =
-    readsPerSecond === undefined
-      ? ECS_READ_LIMITS
-      : Object.fromEntries(
-          Object.entries(ECS_READ_LIMITS).map(([action, limit]) => [action, shareOf(limit, readsPerSecond)]),
-        );
+export function ecsLimits(
+  updatesPerSecond: number,
+  share = 1,
+  readsPerSecond?: number,
+): Record<string, BucketLimit> {
+  const reads = Object.fromEntries(
+    Object.entries(ECS_READ_LIMITS).map(([action, { burst, perSecond }]) => {
+      const part = { burst: Math.max(1, Math.floor(burst * share)), perSecond: perSecond * share };
+      return [action, readsPerSecond === undefined ? part : shareOf(part, readsPerSecond)];
+    }),
+  );
   return {
     ...reads,
     UpdateService: { burst: Math.max(1, Math.floor(updatesPerSecond)), perSecond: updatesPerSecond },

@@ -7,6 +7,8 @@
  *   `doneTtlSeconds` after its last change);
  * - `done#SERVICE#KEY`: a redeploy that carried KEY happened, or KEY was superseded by a newer pending change
  *   of its item (kept `doneTtlSeconds`);
+ * - `flaps#SERVICE`: when this tool's newest forced deployments of the service started (at most the flap
+ *   guard's limit of them) and when a deferred message is due back; expires an hour after the last start;
  * - Powertools Idempotency's own records, one per change key.
  */
 import {
@@ -28,7 +30,8 @@ import {
 import { itemOfChangeKey } from '../core/change-key.ts';
 import { chunks } from '../core/chunks.ts';
 import { RotationRedeployError } from '../core/errors.ts';
-import type { Claim, PendingRedeploys, ReferenceStore } from '../core/ports.ts';
+import { type FlapRecord, flapRecordExpiresAt, NO_FLAPS } from '../core/flap-guard.ts';
+import type { Claim, PendingRedeploys, RedeployHistory, ReferenceStore } from '../core/ports.ts';
 import type { RedeployMessage } from '../core/queue-message.ts';
 import type { TaskDefinitionReferences } from '../core/reference.ts';
 import type { ServiceRef } from '../core/service.ts';
@@ -60,7 +63,7 @@ export interface StateTableOptions {
   readonly now?: () => number;
 }
 
-export class StateTable implements ReferenceStore, PendingRedeploys {
+export class StateTable implements ReferenceStore, PendingRedeploys, RedeployHistory {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
   readonly tableName: string;
@@ -147,8 +150,15 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
     }
   }
 
-  async claim(service: ServiceRef, changeKey: string, owner: string, untilMs: number): Promise<Claim> {
-    if (await this.#isDone(service, changeKey)) return { state: 'done' };
+  async claim(
+    service: ServiceRef,
+    changeKey: string,
+    owner: string,
+    untilMs: number,
+    options: { readonly sweep?: boolean } = {},
+  ): Promise<Claim> {
+    const ownDone = await this.#isDone(service, changeKey);
+    if (ownDone && options.sweep !== true) return { state: 'done' };
     try {
       const answer = await this.#db.send(
         new UpdateCommand({
@@ -168,8 +178,16 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      // The message's own key is always carried: a redriven message whose pending item is gone still has it.
       const others = pendingKeysOf(answer.Attributes).filter((key) => key !== changeKey);
+      if (ownDone) {
+        // Swept: only what still waits is carried; nothing waits, nothing to deploy.
+        if (others.length === 0) {
+          await this.release(service, owner);
+          return { state: 'done' };
+        }
+        return { state: 'claimed', changeKeys: others.sort().slice(0, MAX_CARRIED) };
+      }
+      // The message's own key is always carried: a redriven message whose pending item is gone still has it.
       return { state: 'claimed', changeKeys: [changeKey, ...others.sort()].slice(0, MAX_CARRIED) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return { state: 'busy' };
@@ -255,6 +273,37 @@ export class StateTable implements ReferenceStore, PendingRedeploys {
   /** When a record written now expires: epoch seconds, the TTL attribute's unit. */
   #expiration(): number {
     return Math.floor(this.#now() / 1000) + this.#doneTtl;
+  }
+
+  async historyOf(service: ServiceRef): Promise<FlapRecord> {
+    const answer = await this.#db.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { id: `flaps#${service.serviceArn}` },
+        ConsistentRead: true,
+      }),
+    );
+    const item = answer.Item;
+    if (item === undefined) return NO_FLAPS;
+    const starts = Array.isArray(item.starts) ? item.starts.filter((start) => typeof start === 'number') : [];
+    return {
+      starts,
+      deferredUntil: typeof item.deferredUntil === 'number' ? item.deferredUntil : null,
+    };
+  }
+
+  async saveHistory(service: ServiceRef, record: FlapRecord): Promise<void> {
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          id: `flaps#${service.serviceArn}`,
+          starts: [...record.starts],
+          deferredUntil: record.deferredUntil ?? undefined,
+          expiration: Math.ceil(flapRecordExpiresAt(record) / 1000),
+        },
+      }),
+    );
   }
 
   async #isDone(service: ServiceRef, changeKey: string): Promise<boolean> {

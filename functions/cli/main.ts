@@ -12,6 +12,7 @@ import { itemsNamedBy, parseItemQuery } from '../core/reference.ts';
 import { type Report, type ServiceOutcome, withRollouts } from '../core/report.ts';
 import { auditAdapters, changeAdapters, rolloutReaders } from '../wiring/adapters.ts';
 import { localInvocation } from '../wiring/invocation.ts';
+import { LIMITS } from '../wiring/limits.ts';
 import { type Command, parseArgs, SELECTED, USAGE, UsageError } from './args.ts';
 import { printable, printableJson } from './printable.ts';
 import { progressLine, renderAuditReport, renderReport, renderWhoUses } from './render.ts';
@@ -51,7 +52,8 @@ async function execute(
 ): Promise<number> {
   // Refused before any AWS call: a query that names nothing is an error, never "no service uses it".
   const query = command.name === 'who-uses' ? parseItemQuery(command.query) : null;
-  const clients = createClients({ region: command.region });
+  // An operator's run paces to the tool's default share of the account's ECS buckets, as the stack does in all.
+  const clients = createClients({ region: command.region, ecsShare: LIMITS.ecsShare.default });
   const invocation = localInvocation();
   const warnings = {
     unplaceable: (serviceArn: string) =>

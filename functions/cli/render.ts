@@ -7,7 +7,12 @@ import type { FollowProgress } from '../app/follow-rollouts.ts';
 import type { WhoUsesReport } from '../app/who-uses.ts';
 import { clusterNameOf } from '../core/arn.ts';
 import type { AuditReport } from '../core/audit-report.ts';
-import { IGNORE_REASON_TEXT, ROLLOUT_END_ACTION, ROLLOUT_END_TEXT } from '../core/reason-texts.ts';
+import {
+  DEFERRED_TEXT,
+  IGNORE_REASON_TEXT,
+  ROLLOUT_END_ACTION,
+  ROLLOUT_END_TEXT,
+} from '../core/reason-texts.ts';
 import type { Report, ServiceOutcome } from '../core/report.ts';
 import { printable } from './printable.ts';
 
@@ -92,10 +97,11 @@ export function renderReport(report: Report): string {
     lines.push(...rolloutNotes(report.services));
   }
   const { summary } = report;
+  const deferred = summary.deferred > 0 ? `, ${summary.deferred} ${DEFERRED_TEXT}` : '';
   const done = report.dryRun
     ? `${summary.wouldRedeploy} would redeploy`
-    : summary.queued > 0
-      ? `${summary.queued} queued for the redeploy worker, ${summary.redeployed} redeployed`
+    : summary.queued > 0 || summary.deferred > 0
+      ? `${summary.queued} queued for the redeploy worker${deferred}, ${summary.redeployed} redeployed`
       : `${summary.redeployed} redeployed`;
   // A deployment started for another change of the same run is that change's: said apart, never counted twice.
   const rode =

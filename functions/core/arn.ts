@@ -200,3 +200,8 @@ export function parseItemArn(value: string): { readonly arn: ItemArn } | { reado
     ? { arn: { kind: 'ssm', partition, region, account, name: normaliseParameterName(name) } }
     : { problem: `${problem} (${shape})` };
 }
+
+/** An AWS account id: exactly twelve digits. */
+export function isAccountId(text: string): boolean {
+  return ACCOUNT.test(text);
+}

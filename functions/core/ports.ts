@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import type { LogMessage, MetricName } from '../contract.ts';
 import type { Change } from './change.ts';
 import type { DeploymentGroupRef } from './deployment-groups.ts';
+import type { FlapRecord } from './flap-guard.ts';
 import type { RedeployMessage } from './queue-message.ts';
 import type { TaskDefinitionReferences } from './reference.ts';
 import type { DeploymentVia, RolloutObservation, StartedDeployment } from './rollout.ts';
@@ -90,12 +91,29 @@ export type Claim =
 export interface PendingRedeploys {
   /** Records that `message.service` waits for a redeploy carrying `message.changeKey`. */
   add(message: RedeployMessage): Promise<void>;
-  /** Takes the service for `owner` until `untilMs`, unless `changeKey` is already done or another owner holds it. */
-  claim(service: ServiceRef, changeKey: string, owner: string, untilMs: number): Promise<Claim>;
+  /**
+   * Takes the service for `owner` until `untilMs`, unless `changeKey` is already done or another owner holds it.
+   * With `sweep`, a done `changeKey` does not end it: the service is taken for its other pending changes, and
+   * `done` answers only when none is left.
+   */
+  claim(
+    service: ServiceRef,
+    changeKey: string,
+    owner: string,
+    untilMs: number,
+    options?: { readonly sweep?: boolean },
+  ): Promise<Claim>;
   /** Marks the carried changes done (for `doneTtlSeconds`) and frees the service. */
   complete(service: ServiceRef, owner: string, changeKeys: readonly string[]): Promise<void>;
   /** Frees the service without marking anything done, so a retry carries the same changes. */
   release(service: ServiceRef, owner: string): Promise<void>;
+}
+
+/** This tool's recent forced deployments of each service, for the flap guard (bounded, expiring). */
+export interface RedeployHistory {
+  historyOf(service: ServiceRef): Promise<FlapRecord>;
+  /** Keeps `record` until nothing in it counts any more (an expiry), replacing what was kept. */
+  saveHistory(service: ServiceRef, record: FlapRecord): Promise<void>;
 }
 
 /** When referenced items' values became current, from metadata only (never a value). */

@@ -14,6 +14,8 @@ export interface RedeployMessage {
    * milliseconds: the message is sent again, delayed, until the group is free or the wait has lasted too long.
    */
   readonly waitingSince?: number | undefined;
+  /** Set on a message the flap guard sent back: when it was due to return (epoch ms). */
+  readonly deferredUntil?: number;
 }
 
 const messageSchema = z.object({
@@ -42,6 +44,7 @@ const messageSchema = z.object({
     trigger: z.string(),
   }),
   waitingSince: z.number().int().nonnegative().optional(),
+  deferredUntil: z.number().int().nonnegative().optional(),
 }) satisfies z.ZodType<RedeployMessage>;
 
 export function parseRedeployMessage(body: string): RedeployMessage {

@@ -76,3 +76,8 @@ export const CONTROLLER_SKIP_TEXT: Readonly<Record<ControllerSkip, string>> = {
   'codedeploy-off':
     'CODE_DEPLOY deployment controller, and CodeDeploy deployments are turned off (context codeDeploy=false, or --no-codedeploy)',
 };
+/**
+ * What the `deferred` action means, beside the count in a summary: the flap guard held the service back, and
+ * nothing was dropped for it.
+ */
+export const DEFERRED_TEXT = 'deferred by the flap guard (queued, deployed once when their hour allows)';

@@ -6,8 +6,12 @@ import type { Reference, ReferenceField } from './reference.ts';
 import { countRollouts, type RolloutCounts, type RolloutOutcome } from './rollout.ts';
 import type { RedeployPath, Service } from './service.ts';
 
-/** `queued`: handed to the redeploy queue, whose worker reports the deployment. */
-export type Action = 'redeployed' | 'would-redeploy' | 'queued' | 'skipped' | 'failed';
+/**
+ * `queued`: handed to the redeploy queue, whose worker reports the deployment. `deferred`: handed to the queue
+ * too, but the service has had its most forced deployments for the hour (the flap guard): the worker deploys
+ * it, once for every change deferred meanwhile, when the hour allows.
+ */
+export type Action = 'redeployed' | 'would-redeploy' | 'queued' | 'deferred' | 'skipped' | 'failed';
 
 export interface ReportedReference {
   readonly container: string;
@@ -21,7 +25,7 @@ export interface ServiceOutcome {
   readonly clusterArn: string;
   readonly taskDefinitionArn: string;
   readonly action: Action;
-  /** A SkipReason when skipped; `ErrorName: message` when failed; null otherwise. */
+  /** A SkipReason when skipped; `ErrorName: message` when failed; when deferred, until when; null otherwise. */
   readonly reason: SkipReason | string | null;
   readonly deploymentId: string | null;
   /**
@@ -85,6 +89,8 @@ export interface Summary {
   readonly rodeOn?: number;
   /** Handed to the redeploy queue (the deployed stack); the worker reports each deployment. */
   readonly queued: number;
+  /** Queued, but held back by the flap guard until the hour allows (see `deferredReason`). */
+  readonly deferred: number;
   readonly skipped: number;
   readonly failed: number;
 }
@@ -139,6 +145,11 @@ export function failureReason(error: unknown): string {
   return `Error: ${String(error)}`;
 }
 
+/** Why a service is `deferred`: its forced deployments of the last hour, and when the next may start (epoch ms). */
+export function deferredReason(recent: number, allowedAt: number): string {
+  return `flap guard: ${recent} forced deployments in the last hour; the next from ${new Date(allowedAt).toISOString()}`;
+}
+
 export function reportedChange(change: Change): ReportedChange {
   const { kind, arn, name, account, region, label, versionId, trigger } = change;
   return { kind, arn, name, account, region, label, versionId, trigger };
@@ -157,6 +168,7 @@ export function summaryOf(outcomes: readonly ServiceOutcome[]): Summary {
     redeployed: count('redeployed'),
     wouldRedeploy: count('would-redeploy'),
     queued: count('queued'),
+    deferred: count('deferred'),
     skipped: count('skipped'),
     failed: count('failed'),
     ...(rodeOn === 0 ? {} : { rodeOn }),
@@ -191,9 +203,11 @@ export function metricValuesOf(report: Report): ReadonlyMap<MetricName, number> 
     [METRICS.EventsIgnored, report.ignored === null ? 0 : 1],
     [METRICS.ServicesMatched, report.summary.matched],
     [METRICS.ServicesRedeployed, report.summary.redeployed],
-    [METRICS.ServicesQueued, report.summary.queued],
+    // Deferred services were handed to the queue as well: they only wait longer there.
+    [METRICS.ServicesQueued, report.summary.queued + report.summary.deferred],
     [METRICS.ServicesSkipped, report.summary.skipped],
     [METRICS.ServicesFailed, report.summary.failed],
+    [METRICS.ServicesFlapping, report.summary.deferred],
   ]);
 }
 

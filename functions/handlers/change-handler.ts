@@ -28,7 +28,10 @@ export interface ChangeHandlerDependencies {
 export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): ChangeHandlerDependencies {
   const settings = settingsFromEnv(env);
   const { logger, metrics, telemetry } = observability();
-  const clients = createAwsClients({ updatesPerSecond: settings.updatesPerSecond });
+  const clients = createAwsClients({
+    updatesPerSecond: settings.updatesPerSecond,
+    ecsShare: settings.ecsShare,
+  });
   const ports = changeAdapters(clients, settings, warningsTo(telemetry));
   return { settings, ports, logger, metrics, telemetry };
 }

@@ -14,7 +14,10 @@ import { workerSettingsFromEnv } from '../wiring/settings.ts';
 export function createWorkerHandler(env: NodeJS.ProcessEnv = process.env) {
   const settings = workerSettingsFromEnv(env);
   const { logger, metrics, telemetry } = observability();
-  const clients = createAwsClients({ updatesPerSecond: settings.updatesPerSecond });
+  const clients = createAwsClients({
+    updatesPerSecond: settings.updatesPerSecond,
+    ecsShare: settings.ecsShare,
+  });
   const ports = workerAdapters(clients, settings, telemetry);
   const processor = new BatchProcessor(EventType.SQS);
 

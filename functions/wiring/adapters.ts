@@ -54,7 +54,9 @@ function redeployer(clients: AwsClients, codeDeploy: boolean): Redeployer {
 export function changeAdapters(
   clients: AwsClients,
   settings: Pick<Settings, 'selection'> &
-    Partial<Pick<Settings, 'tableName' | 'queueUrl' | 'coalesceSeconds' | 'codeDeploy'>>,
+    Partial<
+      Pick<Settings, 'tableName' | 'queueUrl' | 'coalesceSeconds' | 'codeDeploy' | 'maxRedeploysPerHour'>
+    >,
   warnings: PortWarnings = {},
 ): HandleChangePorts {
   const codeDeploy = settings.codeDeploy ?? DEFAULTS.codeDeploy;
@@ -74,6 +76,10 @@ export function changeAdapters(
             pending: state,
             queue: new SqsRedeployQueue(clients.sqs, queueUrl),
             coalesceSeconds: settings.coalesceSeconds ?? LIMITS.coalesceSeconds.default,
+            flapGuard: {
+              history: state,
+              limit: settings.maxRedeploysPerHour ?? LIMITS.maxRedeploysPerHour.default,
+            },
           },
     // Built once per execution environment, so the map of deployment groups outlives one invocation.
     ...(codeDeploy ? { deploymentGroups: new CodeDeployGroups(clients.codedeploy) } : {}),
@@ -115,14 +121,18 @@ export function auditAdapters(
 /** The worker's ports: its pending-redeploy records, UpdateService or CodeDeploy, and its queue's retry delay. */
 export function workerAdapters(
   clients: AwsClients,
-  settings: Pick<WorkerSettings, 'tableName' | 'queueUrl' | 'codeDeploy'>,
+  settings: Pick<WorkerSettings, 'tableName' | 'queueUrl' | 'codeDeploy' | 'maxRedeploysPerHour'>,
   telemetry: Telemetry,
 ): QueueWorkerPorts {
+  const state = new StateTable(clients.dynamodb, { tableName: settings.tableName });
+  const requeue = new SqsRedeployQueue(clients.sqs, settings.queueUrl);
   return {
-    pending: new StateTable(clients.dynamodb, { tableName: settings.tableName }),
+    pending: state,
     redeployer: redeployer(clients, settings.codeDeploy),
+    // A deferred redeploy goes back on the queue the worker reads, as one that waits for its group does.
+    flapGuard: { history: state, queue: requeue, limit: settings.maxRedeploysPerHour },
     retryDelay: new SqsRetryDelay(clients.sqs, settings.queueUrl),
-    requeue: new SqsRedeployQueue(clients.sqs, settings.queueUrl),
+    requeue,
     telemetry,
   };
 }

@@ -74,6 +74,21 @@ export const LIMITS = {
     whole: true,
     why: '`run --wait`: how long to follow rollouts before the rest are timed-out; a pause lifecycle hook holds a blue/green deployment 24 hours by default',
   },
+  ecsShare: {
+    default: 0.5,
+    min: 0,
+    minExclusive: true,
+    max: 1,
+    whole: false,
+    why: "the fraction of each of the account's ECS API buckets (burst and refill) the whole stack may spend; CI/CD and consoles share the rest",
+  },
+  maxRedeploysPerHour: {
+    default: 6,
+    min: 1,
+    max: 60,
+    whole: true,
+    why: 'forced deployments of one service by this tool in any hour (the flap guard); past 60, a deployment a minute, it would guard nothing',
+  },
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

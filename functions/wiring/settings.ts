@@ -28,6 +28,10 @@ export interface Settings {
   readonly visibilityTimeoutSeconds: number;
   /** Redeploy CODE_DEPLOY services with a CodeDeploy deployment to their group; off: skip them. */
   readonly codeDeploy: boolean;
+  /** The fraction of each of the account's ECS buckets this process may spend (the stack gives each its part). */
+  readonly ecsShare: number;
+  /** The flap guard: forced deployments of one service by this tool in any hour. */
+  readonly maxRedeploysPerHour: number;
 }
 
 /** The worker's settings: it cannot run without its queue and its state table. */
@@ -44,6 +48,9 @@ export const DEFAULT_SETTINGS: Settings = {
   maxReceiveCount: LIMITS.maxReceiveCount.default,
   visibilityTimeoutSeconds: LIMITS.visibilityTimeoutSeconds.default,
   codeDeploy: DEFAULTS.codeDeploy,
+  // A process alone (the CLI, a local run) may spend the whole of the tool's share.
+  ecsShare: LIMITS.ecsShare.default,
+  maxRedeploysPerHour: LIMITS.maxRedeploysPerHour.default,
 };
 
 /** The most task definition reads and redeploys in flight. */
@@ -105,6 +112,13 @@ export function settingsFromEnv(env: Env): Settings {
       within(LIMITS.visibilityTimeoutSeconds),
     ),
     codeDeploy: read(env, ENV.codeDeploy, defaults.codeDeploy, parseBoolean),
+    ecsShare: read(env, ENV.ecsShare, defaults.ecsShare, within(LIMITS.ecsShare)),
+    maxRedeploysPerHour: read(
+      env,
+      ENV.maxRedeploysPerHour,
+      defaults.maxRedeploysPerHour,
+      within(LIMITS.maxRedeploysPerHour),
+    ),
   };
   if (settings.queueUrl !== null && settings.tableName === null) {
     throw new ConfigurationError(

@@ -1,5 +1,5 @@
 /** The EventBridge rules that hand each secret or parameter change to the function that handles it. */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -19,6 +19,12 @@ export interface ChangeRulesProps {
    * @default false
    */
   readonly cloudTrailFallback?: boolean;
+  /**
+   * The accounts whose events count: every rule matches only events whose `account` is one of them, so an
+   * account that may put events on this bus but is not named cannot make the tool scan or redeploy.
+   * @default - this stack's account alone
+   */
+  readonly sourceAccounts?: readonly string[];
 }
 
 export interface ChangeRules {
@@ -34,6 +40,7 @@ export interface ChangeRules {
  * retries and the delivery dead-letter queue.
  */
 export function createChangeRules(scope: Construct, props: ChangeRulesProps): ChangeRules {
+  const account = [...(props.sourceAccounts ?? [Stack.of(scope).account])];
   const target = (fn: BundledFunction) =>
     new targets.LambdaFunction(fn.function, {
       deadLetterQueue: props.deliveryDeadLetterQueue,
@@ -43,7 +50,7 @@ export function createChangeRules(scope: Construct, props: ChangeRulesProps): Ch
     });
   const secretLabelUpdated = new events.Rule(scope, 'SecretLabelUpdatedRule', {
     description: 'Secrets Manager moved a staging label (every label: the function decides which matter)',
-    eventPattern: { source: ['aws.secretsmanager'], detailType: ['Secret Label Updated'] },
+    eventPattern: { source: ['aws.secretsmanager'], detailType: ['Secret Label Updated'], account },
     targets: [target(props.secretChanged)],
   });
   const parameterChanged = new events.Rule(scope, 'ParameterChangedRule', {
@@ -51,6 +58,7 @@ export function createChangeRules(scope: Construct, props: ChangeRulesProps): Ch
     eventPattern: {
       source: ['aws.ssm'],
       detailType: ['Parameter Store Change'],
+      account,
       detail: { operation: ['Create', 'Update'] },
     },
     targets: [target(props.parameterChanged)],
@@ -63,6 +71,7 @@ export function createChangeRules(scope: Construct, props: ChangeRulesProps): Ch
     eventPattern: {
       source: ['aws.secretsmanager'],
       detailType: ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'],
+      account,
       detail: {
         eventSource: ['secretsmanager.amazonaws.com'],
         eventName: [...CLOUDTRAIL_SECRET_EVENT_NAMES],

@@ -3,16 +3,22 @@
  * its acknowledgement beside it, with the reason a reviewer can check; none grants reading a secret or
  * parameter value, or decrypting one.
  */
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { BundledFunction } from './bundled-function.ts';
 
-/** A policy statement, and the cdk-nag finding it raises with the reason it is right anyway. */
+/** A cdk-nag finding, and the reason it is right anyway. */
+interface Acknowledgement {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** A policy statement, and the cdk-nag findings it raises (one per flagged resource). */
 interface Grant {
   readonly statement: iam.PolicyStatementProps;
-  readonly acknowledge?: { readonly id: string; readonly reason: string };
+  readonly acknowledge?: Acknowledgement | readonly Acknowledgement[];
 }
 
 /** cdk-nag's id for a wildcard in a statement's resource, as it renders the resource. */
@@ -31,6 +37,11 @@ export interface PlanPermissionsProps {
   readonly redeployQueue: sqs.IQueue;
   /** Also find CODE_DEPLOY services' deployment groups (reads only). */
   readonly codeDeploy: boolean;
+  /**
+   * The accounts whose change events count: DescribeSecret is allowed on their secrets only.
+   * @default - this stack's account alone
+   */
+  readonly sourceAccounts?: readonly string[];
 }
 
 /**
@@ -41,14 +52,17 @@ export interface PlanPermissionsProps {
  */
 export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps): iam.Policy {
   const stack = Stack.of(fn);
-  const anySecret = stack.formatArn({
-    service: 'secretsmanager',
-    region: '*',
-    account: '*',
-    resource: 'secret',
-    resourceName: '*',
-    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-  });
+  // Any Region (a forwarded event can name a secret in another one), but only the accounts whose events count.
+  const accounts = props.sourceAccounts ?? [stack.account];
+  const secretsOf = (account: string) =>
+    stack.formatArn({
+      service: 'secretsmanager',
+      region: '*',
+      account,
+      resource: 'secret',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   return attachPolicy(fn, 'PlanPolicy', [
     {
       statement: {
@@ -91,13 +105,13 @@ export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps):
       statement: {
         sid: 'ReadWhichVersionASecretLabelPointsTo',
         actions: ['secretsmanager:DescribeSecret'],
-        resources: [anySecret],
+        resources: accounts.map(secretsOf),
       },
-      acknowledge: {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]',
+      acknowledge: accounts.map((account) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:${Token.isUnresolved(account) ? '<AWS::AccountId>' : account}:secret:*]`,
         reason:
-          'Events forwarded from other accounts and Regions name secrets there, and the changed secret is known only from the event. secretsmanager:DescribeSecret returns metadata (which version each label points to), never the value, and another account answers only where its secret’s resource policy allows this role.',
-      },
+          'The changed secret is known only from the event, in any Region of the accounts whose events count (sourceAccounts). secretsmanager:DescribeSecret returns metadata (which version each label points to), never the value, and another account answers only where its secret’s resource policy allows this role.',
+      })),
     },
     {
       statement: {
@@ -185,13 +199,16 @@ export interface RedeployPermissionsProps {
   readonly stateTable: dynamodb.ITable;
   /** Also deploy CODE_DEPLOY services through their deployment group. */
   readonly codeDeploy: boolean;
+  /** The flap guard puts a deferred redeploy back on this queue, delayed until the hour allows. */
+  readonly redeployQueue: sqs.IQueue;
 }
 
 /**
  * Gives the worker what a queued redeploy needs, as one inline policy `RedeployPolicy`: force new deployments
  * of this account's services, and claim, release and complete the service's pending item in the state table
- * (TransactWriteItems is authorized by the PutItem and UpdateItem of its items). Receiving, deleting and
- * delaying (ChangeMessageVisibility) its messages comes with the SQS event source.
+ * (TransactWriteItems is authorized by the PutItem and UpdateItem of its items), keep the flap guard's
+ * record there, and put a deferred redeploy back on the queue. Receiving, deleting and delaying
+ * (ChangeMessageVisibility) its messages comes with the SQS event source.
  */
 export function grantRedeploying(fn: BundledFunction, props: RedeployPermissionsProps): iam.Policy {
   return attachPolicy(fn, 'RedeployPolicy', [
@@ -215,6 +232,14 @@ export function grantRedeploying(fn: BundledFunction, props: RedeployPermissions
       },
     },
     ...(props.codeDeploy ? deployThroughCodeDeploy(Stack.of(fn)) : []),
+    {
+      // A redeploy held back by the flap guard, or waiting for its CodeDeploy group, goes back on the queue.
+      statement: {
+        sid: 'PutRedeploysBackOnTheQueue',
+        actions: ['sqs:SendMessage'],
+        resources: [props.redeployQueue.queueArn],
+      },
+    },
   ]);
 }
 
@@ -310,9 +335,10 @@ function attachPolicy(fn: BundledFunction, id: string, grants: readonly Grant[])
   policy.attachToRole(fn.role);
   fn.function.node.addDependency(policy);
   const reasons = new Map<string, string[]>();
-  for (const { acknowledge } of grants) {
-    if (acknowledge)
-      reasons.set(acknowledge.id, [...(reasons.get(acknowledge.id) ?? []), acknowledge.reason]);
+  for (const acknowledge of grants.flatMap((grant) =>
+    grant.acknowledge === undefined ? [] : [grant.acknowledge].flat(),
+  )) {
+    reasons.set(acknowledge.id, [...(reasons.get(acknowledge.id) ?? []), acknowledge.reason]);
   }
   if (reasons.size > 0) {
     Validations.of(policy).acknowledge(

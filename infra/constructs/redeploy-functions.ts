@@ -48,6 +48,8 @@ export function createChangeFunctions(scope: Construct, props: RedeployFunctions
       // Off: CODE_DEPLOY services are skipped (reason `deployment-controller`, saying CodeDeploy is off), and
       // no function gets a CodeDeploy permission.
       [ENV.codeDeploy]: String(settings.codeDeploy),
+      // To report a service the flap guard holds back as deferred.
+      [ENV.maxRedeploysPerHour]: String(settings.maxRedeploysPerHour),
     },
     onFailure: new destinations.SqsDestination(props.failedInvocationQueue),
     logRetention: props.logRetention,
@@ -90,6 +92,8 @@ export function createRedeployWorker(scope: Construct, props: RedeployFunctionsP
       // service for as long as its message stays invisible.
       [ENV.maxReceiveCount]: String(settings.maxReceiveCount),
       [ENV.visibilityTimeoutSeconds]: String(REDEPLOY_VISIBILITY_TIMEOUT.toSeconds()),
+      // The flap guard: the worker holds a service back past this many forced deployments in an hour.
+      [ENV.maxRedeploysPerHour]: String(settings.maxRedeploysPerHour),
     },
     logRetention: props.logRetention,
     tracing: props.tracing,

@@ -63,7 +63,10 @@ export const FAILED_SERVICES_QUERY = new logs.QueryString({
   limit: 1000,
 });
 
-/** What the worker did with each redeploy message it finished: redeployed, or failed for good (dead-letter queue). */
+/**
+ * What the worker did with each redeploy message it finished: redeployed, deferred by the flap guard, or
+ * failed for good (dead-letter queue).
+ */
 export const WORKER_OUTCOMES_QUERY = new logs.QueryString({
   fields: [
     '@timestamp',
@@ -76,10 +79,22 @@ export const WORKER_OUTCOMES_QUERY = new logs.QueryString({
     'receiveCount',
     `${SERVICE_LOG_KEY}.clusterArn`,
   ],
-  filterStatements: [messageIs(LOG_MESSAGES.serviceRedeployed, LOG_MESSAGES.serviceRedeployFailed)],
+  filterStatements: [
+    messageIs(
+      LOG_MESSAGES.serviceRedeployed,
+      LOG_MESSAGES.redeployDeferred,
+      LOG_MESSAGES.serviceRedeployFailed,
+    ),
+  ],
   sort: '@timestamp desc',
   limit: 1000,
 });
+
+/**
+ * How long an event may wait in a change function's asynchronous queue before it alarms: a run takes seconds to
+ * minutes, so a quarter of an hour means the functions fall behind, long before Lambda's 6 hours run out.
+ */
+export const ASYNC_EVENT_AGE_ALARM = Duration.minutes(15);
 
 export interface RedeployMonitoringProps {
   /** The functions EventBridge invokes asynchronously. */
@@ -109,6 +124,10 @@ export class RedeployMonitoring extends Construct {
   public readonly functionErrorAlarms: readonly cloudwatch.Alarm[];
   public readonly deadLetterAlarms: readonly cloudwatch.Alarm[];
   public readonly redeployDeadLetterAlarm: cloudwatch.Alarm;
+  /** The flap guard held a service back: some source keeps changing. */
+  public readonly servicesFlappingAlarm: cloudwatch.Alarm;
+  /** Per change function: an event waited long in Lambda's asynchronous queue, or was given up on. */
+  public readonly asyncBacklogAlarms: readonly cloudwatch.Alarm[];
   /** Every alarm above. */
   public readonly alarms: readonly cloudwatch.Alarm[];
   public readonly dashboard: cloudwatch.Dashboard;
@@ -134,10 +153,10 @@ export class RedeployMonitoring extends Construct {
     }
     this.alarmTopic = props.alarmTopic ?? this.createTopic(props.alarmEmail);
     const notify = new actions.SnsAction(this.alarmTopic);
-    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string) => {
+    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string, threshold = 1) => {
       const created = metric.createAlarm(this, alarmId, {
         alarmDescription: description,
-        threshold: 1,
+        threshold,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         // No data means nothing happened: no change, no failure.
@@ -187,11 +206,37 @@ export class RedeployMonitoring extends Construct {
       }),
       'An ECS service could not be redeployed in any attempt and its message waits in the redeploy dead-letter queue: its tasks still run with the old value. The "worker outcomes" saved query says why. Fix the cause, then redrive the messages to the redeploy queue (SQS console: Start DLQ redrive, or StartMessageMoveTask); each service is redeployed once for the changes it still misses.',
     );
+    this.servicesFlappingAlarm = alarm(
+      METRICS.ServicesFlapping,
+      RedeployMonitoring.metric(METRICS.ServicesFlapping),
+      `The flap guard held an ECS service back: it had its most forced deployments of the hour, and a secret or parameter it reads keeps changing. Nothing is lost: the changes wait, and the service is deployed once for all of them when the hour allows. The "worker outcomes" saved query lists the "${LOG_MESSAGES.redeployDeferred}" lines with the change; find what keeps writing it.`,
+    );
+    this.asyncBacklogAlarms = props.functions.flatMap((fn) => [
+      alarm(
+        `${fn.node.id}AsyncEventAge`,
+        fn.function.metric('AsyncEventAge', {
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        `An event waited ${ASYNC_EVENT_AGE_ALARM.toHumanString()} or more in Lambda's queue before the ${fn.node.id} function ran it: the change functions fall behind (more events than their reserved concurrency takes, or retries). Lambda keeps an event at most 6 hours, then sends it to the failed-invocation queue.`,
+        ASYNC_EVENT_AGE_ALARM.toMilliseconds(),
+      ),
+      alarm(
+        `${fn.node.id}AsyncEventsDropped`,
+        fn.function.metric('AsyncEventsDropped', {
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.SUM,
+        }),
+        `Lambda gave up on an event for the ${fn.node.id} function (too old, or out of retries). It is in the failed-invocation queue: replay it once the cause is fixed, or the services using that item keep the old value.`,
+      ),
+    ]);
     this.alarms = [
       this.servicesFailedAlarm,
       ...this.functionErrorAlarms,
       ...this.deadLetterAlarms,
       this.redeployDeadLetterAlarm,
+      this.servicesFlappingAlarm,
+      ...this.asyncBacklogAlarms,
     ];
 
     const changeLogGroups = props.functions.map((fn) => fn.logGroup);
@@ -281,10 +326,12 @@ export class RedeployMonitoring extends Construct {
     );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Services queued for redeploy and changes coalesced into one deployment',
+        title:
+          'Services queued for redeploy, changes coalesced into one deployment, services held back by the flap guard',
         left: [
           RedeployMonitoring.metric(METRICS.ServicesQueued),
           RedeployMonitoring.metric(METRICS.ChangesCoalesced),
+          RedeployMonitoring.metric(METRICS.ServicesFlapping),
         ],
         width: 12,
       }),

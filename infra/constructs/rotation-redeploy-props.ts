@@ -6,6 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { SelectionMode } from '../../functions/contract.ts';
+import { isAccountId } from '../../functions/core/arn.ts';
 import { DEFAULTS, describeLimit, isWithin, LIMITS, type Limit } from '../../functions/wiring/limits.ts';
 import { InvalidPropsError } from '../errors.ts';
 import { DEFAULT_BUNDLE_DIR } from './bundled-function.ts';
@@ -94,6 +95,27 @@ export interface RotationRedeployProps {
    * @default - `DEFAULTS.codeDeploy` (true)
    */
   readonly codeDeploy?: boolean;
+  /**
+   * The flap guard: forced deployments of one service by this tool in any sliding hour, within
+   * `LIMITS.maxRedeploysPerHour`. A change past it is deferred (queued until the hour allows, then deployed
+   * once with every other change deferred meanwhile), never dropped.
+   * @default - `LIMITS.maxRedeploysPerHour.default`
+   */
+  readonly maxRedeploysPerHour?: number;
+  /**
+   * The fraction of each of the account's ECS API buckets (burst and refill) the whole stack may spend, within
+   * `LIMITS.ecsShare`; CI/CD and people keep the rest. Every function that calls ECS gets its part: this share
+   * divided by the number of its processes that can run at once, all functions counted.
+   * @default - `LIMITS.ecsShare.default`
+   */
+  readonly ecsShare?: number;
+  /**
+   * The accounts whose change events count (12-digit ids): the rules match only events whose `account` is one
+   * of them, and the change functions may describe secrets in those accounts only. Name this stack's own
+   * account too when its events should still count.
+   * @default - this stack's account alone
+   */
+  readonly sourceAccounts?: readonly string[];
 }
 
 /** The props with every default filled in and every value checked. */
@@ -109,6 +131,10 @@ export interface RotationRedeploySettings {
   readonly coalesceSeconds: number;
   readonly maxReceiveCount: number;
   readonly codeDeploy: boolean;
+  readonly maxRedeploysPerHour: number;
+  readonly ecsShare: number;
+  /** Undefined: this stack's own account alone (known only at deployment). */
+  readonly sourceAccounts?: readonly string[];
 }
 
 /** Fills in the defaults and refuses, naming the prop and its allowed range, what cannot be deployed. */
@@ -146,7 +172,28 @@ export function settingsFromProps(props: RotationRedeployProps): RotationRedeplo
       ' (what an SQS redrive policy accepts)',
     ),
     codeDeploy: props.codeDeploy ?? DEFAULTS.codeDeploy,
+    maxRedeploysPerHour: checked(
+      'maxRedeploysPerHour',
+      LIMITS.maxRedeploysPerHour,
+      props.maxRedeploysPerHour,
+    ),
+    ecsShare: checked('ecsShare', LIMITS.ecsShare, props.ecsShare),
+    sourceAccounts: sourceAccountsOf(props.sourceAccounts),
   };
+}
+
+function sourceAccountsOf(accounts: readonly string[] | undefined): readonly string[] | undefined {
+  if (accounts === undefined) return undefined;
+  if (accounts.length === 0) {
+    throw new InvalidPropsError(
+      "sourceAccounts must name at least one account (leave it out for this stack's account alone)",
+    );
+  }
+  const wrong = accounts.find((account) => !isAccountId(account));
+  if (wrong !== undefined) {
+    throw new InvalidPropsError(`sourceAccounts must be 12-digit AWS account ids; got "${wrong}"`);
+  }
+  return [...new Set(accounts)];
 }
 
 function checked(key: string, limit: Limit, value: number | undefined, why = ''): number {

@@ -11,13 +11,14 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { BundledFunction } from './bundled-function.ts';
+import { type BundledFunction, FUNCTION_DEFAULTS } from './bundled-function.ts';
 import { createChangeRules } from './change-rules.ts';
 import { createDeadLetterQueue } from './dead-letter-queue.ts';
+import { assignEcsShares } from './ecs-shares.ts';
 import { grantPlanning, grantRedeploying } from './permissions.ts';
 import { createChangeFunctions, createRedeployWorker } from './redeploy-functions.ts';
 import { RedeployMonitoring } from './redeploy-monitoring.ts';
-import { createRedeployQueue, subscribeWorker } from './redeploy-queue.ts';
+import { createRedeployQueue, subscribeWorker, WORKER_SETTINGS } from './redeploy-queue.ts';
 import { type RotationRedeployProps, settingsFromProps } from './rotation-redeploy-props.ts';
 import { createStateTable } from './state-table.ts';
 
@@ -82,17 +83,32 @@ export class RotationRedeploy extends Construct {
     this.secretChanged = changeFunctions.secretChanged;
     this.parameterChanged = changeFunctions.parameterChanged;
     this.changeFunctions = [this.secretChanged, this.parameterChanged];
-    for (const fn of this.changeFunctions) grantPlanning(fn, { ...shared, codeDeploy: settings.codeDeploy });
+    for (const fn of this.changeFunctions) {
+      grantPlanning(fn, {
+        ...shared,
+        codeDeploy: settings.codeDeploy,
+        sourceAccounts: settings.sourceAccounts,
+      });
+    }
     this.redeployWorker = createRedeployWorker(this, shared);
     this.redeployEventSource = subscribeWorker(this.redeployQueue, this.redeployWorker);
     grantRedeploying(this.redeployWorker, { ...shared, codeDeploy: settings.codeDeploy });
     this.functions = [...this.changeFunctions, this.redeployWorker];
+    // Every function that may call ECS, with the processes it can run at once: a new one must be added here.
+    assignEcsShares(settings.ecsShare, [
+      ...this.changeFunctions.map((fn) => ({
+        fn,
+        concurrency: settings.reservedConcurrency ?? FUNCTION_DEFAULTS.reservedConcurrency,
+      })),
+      { fn: this.redeployWorker, concurrency: WORKER_SETTINGS.maxConcurrency },
+    ]);
 
     const rules = createChangeRules(this, {
       secretChanged: this.secretChanged,
       parameterChanged: this.parameterChanged,
       deliveryDeadLetterQueue: this.deliveryDeadLetterQueue,
       cloudTrailFallback: settings.cloudTrailFallback,
+      sourceAccounts: settings.sourceAccounts,
     });
     this.secretLabelUpdatedRule = rules.secretLabelUpdated;
     this.parameterChangedRule = rules.parameterChanged;

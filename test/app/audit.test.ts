@@ -211,6 +211,7 @@ describe('audit', () => {
       redeployed: 2,
       wouldRedeploy: 0,
       queued: 0,
+      deferred: 0,
       skipped: 1,
       failed: 3,
       stale: 3,

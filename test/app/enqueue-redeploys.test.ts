@@ -38,6 +38,7 @@ describe('enqueueRedeploys', () => {
         },
       },
       45,
+      0,
     );
 
     expect(events).toEqual([
@@ -58,9 +59,40 @@ describe('enqueueRedeploys', () => {
         queue: { send: async (messages) => void sent.push(...messages) },
       },
       60,
+      0,
     );
 
     await expect(enqueuing).rejects.toThrow('table unavailable');
     expect(sent).toEqual([]);
+  });
+
+  it('answers the services the flap guard holds back, and queues them all the same', async () => {
+    const sent: RedeployMessage[] = [];
+    const now = Date.parse('2025-11-09T15:30:00.000Z');
+    const hour = 3_600_000;
+
+    const held = await enqueueRedeploys(
+      ['api', 'worker'].map(messageFor),
+      {
+        pending: { add: async () => {} },
+        queue: { send: async (messages) => void sent.push(...messages) },
+        flapGuard: {
+          history: {
+            historyOf: async (service) => ({
+              starts: service.serviceName === 'api' ? [now - hour + 60_000, now - 1_000] : [now - 1_000],
+              deferredUntil: null,
+            }),
+          },
+          limit: 2,
+        },
+      },
+      60,
+      now,
+    );
+
+    expect([...held]).toEqual([
+      [messageFor('api').service.serviceArn, { recent: 2, allowedAt: now + 60_000 }],
+    ]);
+    expect(sent.map((message) => message.service.serviceName)).toEqual(['api', 'worker']);
   });
 });

@@ -316,7 +316,7 @@ describe('settleReport', () => {
     },
     ignored: null,
     dryRun: false,
-    summary: { matched: 3, redeployed: 2, wouldRedeploy: 0, queued: 0, skipped: 1, failed: 0 },
+    summary: { matched: 3, redeployed: 2, wouldRedeploy: 0, queued: 0, deferred: 0, skipped: 1, failed: 0 },
     scanned: { clusters: 1, services: 3, taskDefinitions: 3 },
     durationMs: 900,
     services: [

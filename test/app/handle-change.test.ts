@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { EnqueuePorts } from '../../functions/app/enqueue-redeploys.ts';
 import { redeployForChange } from '../../functions/app/handle-change.ts';
 import type { ParsedEvent } from '../../functions/core/change.ts';
 import { parseEvent } from '../../functions/core/change.ts';
 import type { OncePerKey } from '../../functions/core/ports.ts';
 import type { RedeployMessage } from '../../functions/core/queue-message.ts';
+import { metricValuesOf } from '../../functions/core/report.ts';
 import { inMemoryPorts, service, taskDefinitionArn } from '../support/in-memory-ports.ts';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-AbCdEf';
@@ -77,6 +79,7 @@ describe('redeployForChange', () => {
       redeployed: 3,
       wouldRedeploy: 0,
       queued: 0,
+      deferred: 0,
       skipped: 0,
       failed: 0,
     });
@@ -335,7 +338,7 @@ describe('redeployForChange by deployment controller', () => {
 });
 
 describe('redeployForChange with the durable queue and once-per-change', () => {
-  function queuedPorts(versionNow: string | null) {
+  function queuedPorts(versionNow: string | null, flapGuard?: EnqueuePorts['flapGuard']) {
     const { ports } = inMemoryPorts({
       services: [service('api', TD.full), service('worker', TD.partial), service('pinned', TD.pinned)],
       taskDefinitions,
@@ -360,6 +363,7 @@ describe('redeployForChange with the durable queue and once-per-change', () => {
           pending: { add: async () => {} },
           queue: { send: async (messages: readonly RedeployMessage[]) => void sent.push(...messages) },
           coalesceSeconds: 60,
+          flapGuard,
         },
         changeVersions: { currentVersion: async () => ({ version: versionNow }) },
         once,
@@ -396,6 +400,40 @@ describe('redeployForChange with the durable queue and once-per-change', () => {
 
     expect(second.ignored).toBe('already-handled');
     expect(sent).toHaveLength(2);
+  });
+
+  it('reports a service the flap guard holds back as deferred, queued all the same, with until when', async () => {
+    const api = service('api', TD.full);
+    const now = Date.parse('2025-11-09T15:30:00.000Z');
+    const { ports, sent } = queuedPorts('v-9', {
+      history: {
+        historyOf: async (target) => ({
+          // Six deployments of api in the last hour, the oldest at 15:00: the next may start at 16:00.
+          starts:
+            target.serviceArn === api.serviceArn
+              ? [0, 1, 2, 3, 4, 5].map((minute) => Date.parse('2025-11-09T15:00:00.000Z') + minute * 60_000)
+              : [],
+          deferredUntil: null,
+        }),
+      },
+      limit: 6,
+    });
+
+    const report = await redeployForChange(labelUpdated(), ports, options, { now: () => now });
+
+    expect(sent.map((message) => message.service.serviceName).sort()).toEqual(['api', 'worker']);
+    expect(report.services.map((entry) => [entry.serviceName, entry.action, entry.reason])).toEqual([
+      [
+        'api',
+        'deferred',
+        'flap guard: 6 forced deployments in the last hour; the next from 2025-11-09T16:00:00.000Z',
+      ],
+      ['pinned', 'skipped', 'pinned-version'],
+      ['worker', 'queued', null],
+    ]);
+    expect(report.summary).toMatchObject({ matched: 3, queued: 1, deferred: 1, skipped: 1 });
+    const metrics = metricValuesOf(report);
+    expect([metrics.get('ServicesQueued'), metrics.get('ServicesFlapping')]).toEqual([2, 1]);
   });
 
   it('keys by the event when the current version cannot be read', async () => {

@@ -120,6 +120,7 @@ describe('redeployForChanges', () => {
       redeployed: 2,
       wouldRedeploy: 0,
       queued: 0,
+      deferred: 0,
       skipped: 1,
       failed: 0,
     });
@@ -128,6 +129,7 @@ describe('redeployForChanges', () => {
       redeployed: 2,
       wouldRedeploy: 0,
       queued: 0,
+      deferred: 0,
       skipped: 0,
       failed: 0,
       rodeOn: 1,

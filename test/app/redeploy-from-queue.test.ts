@@ -11,7 +11,8 @@ import {
   ServiceBusyError,
 } from '../../functions/app/redeploy-from-queue.ts';
 import { DeploymentGroupBusyError } from '../../functions/core/errors.ts';
-import type { Claim, PendingRedeploys } from '../../functions/core/ports.ts';
+import type { FlapRecord } from '../../functions/core/flap-guard.ts';
+import type { Claim, PendingRedeploys, RedeployHistory, RedeployQueue } from '../../functions/core/ports.ts';
 import { parseRedeployMessage, type RedeployMessage } from '../../functions/core/queue-message.ts';
 
 const message: RedeployMessage = {
@@ -141,6 +142,145 @@ describe('redeployFromQueue', () => {
       redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000),
     ).rejects.toThrow('Rate exceeded');
     expect(calls).toEqual(['claim', 'release']);
+  });
+});
+
+describe('redeployFromQueue with the flap guard', () => {
+  const HOUR = 3_600_000;
+  const T = Date.parse('2025-11-09T15:00:00.000Z');
+
+  function guardWith(record: FlapRecord) {
+    const saved: FlapRecord[] = [];
+    const sent: { message: RedeployMessage; delaySeconds: number }[] = [];
+    const history: RedeployHistory = {
+      historyOf: async () => saved.at(-1) ?? record,
+      saveHistory: async (_service, next) => void saved.push(next),
+    };
+    const queue: RedeployQueue = {
+      send: async (messages, delaySeconds) => {
+        for (const entry of messages) sent.push({ message: entry, delaySeconds });
+      },
+    };
+    return { saved, sent, flapGuard: { history, queue, limit: 2 } };
+  }
+
+  it('redeploys below the limit and records when the deployment started', async () => {
+    const { pending } = pendingAnswering({ state: 'claimed', changeKeys: ['k1'] });
+    const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/1' }));
+    const { saved, flapGuard } = guardWith({ starts: [T - 10_000], deferredUntil: null });
+
+    const outcome = await redeployFromQueue(
+      message,
+      { pending, redeployer: ecs.port, flapGuard },
+      'msg-1',
+      300_000,
+      { now: () => T },
+    );
+
+    expect(outcome).toMatchObject({ action: 'redeployed' });
+    expect(saved).toEqual([{ starts: [T - 10_000, T], deferredUntil: null }]);
+  });
+
+  it('defers a service at its limit: frees it with its changes pending and sends the message back, delayed', async () => {
+    const { pending, calls } = pendingAnswering({ state: 'claimed', changeKeys: ['k1', 'k2'] });
+    const ecs = redeployer(async () => ({ deploymentId: 'x' }));
+    const { saved, sent, flapGuard } = guardWith({
+      starts: [T - HOUR + 120_000, T - 5_000],
+      deferredUntil: null,
+    });
+
+    const outcome = await redeployFromQueue(
+      message,
+      { pending, redeployer: ecs.port, flapGuard },
+      'msg-1',
+      300_000,
+      { now: () => T },
+    );
+
+    expect(outcome).toEqual({ action: 'deferred', allowedAt: T + 120_000, folded: false, delaySeconds: 120 });
+    expect(ecs.redeployed).toEqual([]);
+    expect(calls).toEqual(['claim', 'release']);
+    expect(sent).toEqual([{ message: { ...message, deferredUntil: T + 120_000 }, delaySeconds: 120 }]);
+    expect(saved.at(-1)?.deferredUntil).toBe(T + 120_000);
+  });
+
+  it('folds a later change into the message already waiting, sending nothing', async () => {
+    const { pending, calls } = pendingAnswering({ state: 'claimed', changeKeys: ['k1', 'k2'] });
+    const ecs = redeployer(async () => ({ deploymentId: 'x' }));
+    const { sent, flapGuard } = guardWith({ starts: [T - 60_000, T - 5_000], deferredUntil: T + 900_000 });
+
+    const outcome = await redeployFromQueue(
+      message,
+      { pending, redeployer: ecs.port, flapGuard },
+      'msg-1',
+      300_000,
+      { now: () => T },
+    );
+
+    expect(outcome).toEqual({
+      action: 'deferred',
+      allowedAt: T - 60_000 + HOUR,
+      folded: true,
+      delaySeconds: null,
+    });
+    expect(sent).toEqual([]);
+    expect(calls).toEqual(['claim', 'release']);
+  });
+
+  it('deploys the waiting message once the hour allows, carrying every change deferred meanwhile', async () => {
+    const { pending, calls } = pendingAnswering({ state: 'claimed', changeKeys: ['k1', 'k2', 'k3'] });
+    const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/7' }));
+    const { saved, flapGuard } = guardWith({ starts: [T - HOUR, T - HOUR + 1], deferredUntil: T });
+
+    const outcome = await redeployFromQueue(
+      { ...message, deferredUntil: T },
+      { pending, redeployer: ecs.port, flapGuard },
+      'msg-9',
+      300_000,
+      { now: () => T + 1 },
+    );
+
+    expect(outcome).toEqual({
+      action: 'redeployed',
+      deploymentId: 'ecs-svc/7',
+      changeKeys: ['k1', 'k2', 'k3'],
+    });
+    expect(calls).toEqual(['claim', 'complete:k1,k2,k3']);
+    // Both earlier starts have left the hour by now: only this one counts.
+    expect(saved).toEqual([{ starts: [T + 1], deferredUntil: null }]);
+  });
+});
+
+describe("redeployFromQueue with a windowed change (another account's parameter)", () => {
+  const WINDOW_KEY = 'arn:aws:ssm:us-east-1:210987654321:parameter/p|window:2025-11-09T15:00:00.000Z+60s';
+
+  it('leaves the windowed change pending when the deployment started before its window closed', async () => {
+    const { pending, calls } = pendingAnswering({
+      state: 'claimed',
+      changeKeys: [message.changeKey, WINDOW_KEY],
+    });
+    const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/1' }));
+
+    const outcome = await redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000, {
+      now: () => Date.parse('2025-11-09T15:00:30.000Z'),
+    });
+
+    expect(outcome).toMatchObject({ changeKeys: [message.changeKey] });
+    expect(calls).toEqual(['claim', `complete:${message.changeKey}`]);
+  });
+
+  it('marks it done once a deployment started after the window closed', async () => {
+    const { pending, calls } = pendingAnswering({
+      state: 'claimed',
+      changeKeys: [message.changeKey, WINDOW_KEY],
+    });
+    const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/1' }));
+
+    await redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000, {
+      now: () => Date.parse('2025-11-09T15:01:00.000Z'),
+    });
+
+    expect(calls).toEqual(['claim', `complete:${message.changeKey},${WINDOW_KEY}`]);
   });
 });
 

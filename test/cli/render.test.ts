@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { WhoUsesReport } from '../../functions/app/who-uses.ts';
 import { printable, printableJson } from '../../functions/cli/printable.ts';
 import { renderReport, renderWhoUses } from '../../functions/cli/render.ts';
-import type { Report } from '../../functions/core/report.ts';
+import type { Report, ServiceOutcome } from '../../functions/core/report.ts';
 
 const ESC = '\u001b';
 /** A name that, printed raw, would wipe its line and print a forged row of the table. */
@@ -25,7 +25,7 @@ const report: Report = {
   },
   ignored: null,
   dryRun: true,
-  summary: { matched: 1, redeployed: 0, wouldRedeploy: 1, queued: 0, skipped: 0, failed: 0 },
+  summary: { matched: 1, redeployed: 0, wouldRedeploy: 1, queued: 0, deferred: 0, skipped: 0, failed: 0 },
   scanned: { clusters: 1, services: 1, taskDefinitions: 1 },
   durationMs: 5,
   services: [
@@ -90,7 +90,7 @@ describe("renderReport of a change that rode on another change's deployment", ()
     const rode: Report = {
       ...report,
       dryRun: false,
-      summary: { matched: 1, redeployed: 0, wouldRedeploy: 0, queued: 0, skipped: 0, failed: 0, rodeOn: 1 },
+      summary: { matched: 1, redeployed: 0, wouldRedeploy: 0, queued: 0, deferred: 0, skipped: 0, failed: 0, rodeOn: 1 },
       services: report.services.map((service) => ({
         ...service,
         serviceName: 'api',
@@ -138,5 +138,51 @@ describe('renderWhoUses', () => {
     expect(text).not.toMatch(CONTROL);
     expect(text.split('\n').some((line) => line.startsWith('forged'))).toBe(false);
     expect(text).toContain('/prod/api\\x1b[8m');
+  });
+});
+
+describe('renderReport of the flap guard', () => {
+  const deferred: ServiceOutcome = {
+    serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/main/api',
+    serviceName: 'api',
+    clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/main',
+    taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:1',
+    action: 'deferred',
+    reason: 'flap guard: 6 forced deployments in the last hour; the next from 2025-11-09T16:00:00.000Z',
+    deploymentId: null,
+    via: 'ecs',
+    strategy: null,
+    deploymentGroup: null,
+    detail: null,
+    references: [{ container: 'api', field: 'secrets', valueFrom: '/prod/flag' }],
+  };
+  const flapping: Report = {
+    change: {
+      kind: 'ssm',
+      arn: 'arn:aws:ssm:us-east-1:123456789012:parameter/prod/flag',
+      name: '/prod/flag',
+      account: '123456789012',
+      region: 'us-east-1',
+      label: null,
+      versionId: null,
+      trigger: 'Parameter Store Change',
+    },
+    ignored: null,
+    dryRun: false,
+    services: [deferred, { ...deferred, serviceName: 'web', action: 'queued', reason: null }],
+    summary: { matched: 2, redeployed: 0, wouldRedeploy: 0, queued: 1, deferred: 1, skipped: 0, failed: 0 },
+    scanned: { clusters: 1, services: 2, taskDefinitions: 1 },
+    durationMs: 12,
+  };
+
+  it('shows a deferred service, why and until when, and counts it apart from the queued ones', () => {
+    const text = renderReport(flapping);
+
+    expect(text).toMatch(
+      /^api +main +deferred +flap guard: 6 forced deployments in the last hour; the next from 2025-11-09T16:00:00.000Z/m,
+    );
+    expect(text).toContain(
+      '1 queued for the redeploy worker, 1 deferred by the flap guard (queued, deployed once when their hour allows), 0 redeployed',
+    );
   });
 });

@@ -50,12 +50,14 @@ describe('buildReport', () => {
       outcome('d', 'failed'),
       outcome('e', 'queued'),
       outcome('f', 'would-redeploy'),
+      outcome('g', 'deferred'),
     ]);
     expect(built.summary).toEqual({
-      matched: 6,
+      matched: 7,
       redeployed: 2,
       wouldRedeploy: 1,
       queued: 1,
+      deferred: 1,
       skipped: 1,
       failed: 1,
     });
@@ -90,6 +92,12 @@ describe('metricValuesOf', () => {
     expect(values.get(METRICS.ServicesMatched)).toBe(2);
     expect(values.get(METRICS.ServicesRedeployed)).toBe(1);
     expect(values.get(METRICS.ServicesFailed)).toBe(1);
+  });
+
+  it('counts a deferred service as queued and as flapping', () => {
+    const values = metricValuesOf(report([outcome('a', 'queued'), outcome('b', 'deferred')]));
+    expect(values.get(METRICS.ServicesQueued)).toBe(2);
+    expect(values.get(METRICS.ServicesFlapping)).toBe(1);
   });
 
   it('counts an ignored event as ignored, not handled', () => {

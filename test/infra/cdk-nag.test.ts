@@ -67,7 +67,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         ...['SecretChanged', 'ParameterChanged'].flatMap((fn) => [
           `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::*]`,
           `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]`,
-          `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]`,
+          `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:*]`,
           // Finding a CODE_DEPLOY service's deployment group.
           `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:application:*]`,
           `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:*/*]`,

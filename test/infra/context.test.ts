@@ -19,6 +19,9 @@ describe('CDK context', () => {
       updatesPerSecond: undefined,
       coalesceWindow: undefined,
       maxReceiveCount: undefined,
+      maxRedeploysPerHour: undefined,
+      ecsShare: undefined,
+      sourceAccounts: undefined,
       bundleDir: undefined,
       codeDeploy: true,
     });
@@ -52,6 +55,19 @@ describe('CDK context', () => {
     [{ maxReceiveCount: 1000 }, { maxReceiveCount: 1000 }],
     [{ codeDeploy: 'false' }, { codeDeploy: false }],
     [{ codeDeploy: true }, { codeDeploy: true }],
+    [{ maxRedeploysPerHour: '1' }, { maxRedeploysPerHour: 1 }],
+    [{ maxRedeploysPerHour: 60 }, { maxRedeploysPerHour: 60 }],
+    [{ ecsShare: '0.25' }, { ecsShare: 0.25 }],
+    [{ ecsShare: 1 }, { ecsShare: 1 }],
+    [{ sourceAccounts: '111111111111' }, { sourceAccounts: ['111111111111'] }],
+    [
+      { sourceAccounts: ' 111111111111, 222222222222,111111111111 ' },
+      { sourceAccounts: ['111111111111', '222222222222'] },
+    ],
+    [
+      { sourceAccounts: ['111111111111', '222222222222'] },
+      { sourceAccounts: ['111111111111', '222222222222'] },
+    ],
     // Keys of CDK itself and of other tools are none of our business.
     [{ '@aws-cdk/core:newStyleStackSynthesis': true, 'cli-telemetry': false }, {}],
   ])('reads %j', (context, expected) => {
@@ -91,6 +107,23 @@ describe('CDK context', () => {
     [{ maxReceiveCount: '0' }, /Context maxReceiveCount must be .*1 to 1000.*; got "0"/],
     [{ maxReceiveCount: 1001 }, /Context maxReceiveCount must be/],
     [{ maxReceiveCount: 'five' }, /Context maxReceiveCount must be/],
+    [
+      { maxRedeploysPerHour: '0' },
+      /Context maxRedeploysPerHour must be .*a whole number from 1 to 60.*; got "0"/,
+    ],
+    [{ maxRedeploysPerHour: '6.5' }, /Context maxRedeploysPerHour must be/],
+    [{ ecsShare: '0' }, /Context ecsShare must be .*a number above 0 and at most 1.*; got "0"/],
+    [{ ecsShare: '50%' }, /Context ecsShare must be/],
+    [{ ecsShare: 2 }, /Context ecsShare must be/],
+    [
+      { sourceAccounts: '1234567890' },
+      /Context sourceAccounts must be comma-separated 12-digit AWS account ids .*; got "1234567890"/,
+    ],
+    [{ sourceAccounts: '111111111111;222222222222' }, /Context sourceAccounts must be/],
+    [{ sourceAccounts: '111111111111,' }, /Context sourceAccounts must be/],
+    [{ sourceAccounts: '' }, /Context sourceAccounts must be/],
+    [{ sourceAccounts: [] }, /Context sourceAccounts must be/],
+    [{ source_accounts: '111111111111' }, /did you mean sourceAccounts\?/],
     [
       { alarmEmail: 'ops@example.com', alarmTopicArn: TOPIC },
       /either alarmEmail .* or alarmTopicArn .*not both/,

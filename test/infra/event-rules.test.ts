@@ -22,10 +22,11 @@ describe('event rules', () => {
     // Assess
     expect(Object.values(rule)).toHaveLength(1);
     const properties = Object.values(rule)[0]?.Properties;
-    // Exactly source and detail-type: a filter on detail.labelUpdated would drop custom labels.
+    // Exactly source, detail-type and this account: a filter on detail.labelUpdated would drop custom labels.
     expect(properties.EventPattern).toEqual({
       source: ['aws.secretsmanager'],
       'detail-type': ['Secret Label Updated'],
+      account: [{ Ref: 'AWS::AccountId' }],
     });
     expect(properties.State).toBe('ENABLED');
     expect(properties.EventBusName).toBeUndefined();
@@ -49,6 +50,7 @@ describe('event rules', () => {
     expect(properties.EventPattern).toEqual({
       source: ['aws.ssm'],
       'detail-type': ['Parameter Store Change'],
+      account: [{ Ref: 'AWS::AccountId' }],
       detail: { operation: ['Create', 'Update'] },
     });
     expect(properties.Targets).toEqual([
@@ -86,6 +88,7 @@ describe('event rules', () => {
     expect(properties.EventPattern).toEqual({
       source: ['aws.secretsmanager'],
       'detail-type': ['AWS API Call via CloudTrail', 'AWS Service Event via CloudTrail'],
+      account: [{ Ref: 'AWS::AccountId' }],
       detail: {
         eventSource: ['secretsmanager.amazonaws.com'],
         eventName: ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage', 'RotationSucceeded'],

@@ -131,11 +131,22 @@ describe('IAM', () => {
           Resource: thisAccountAndRegion('service/*/*'),
         },
         {
-          // Any account and Region: a forwarded event names a secret there.
+          // Any Region (a forwarded event can name a secret there), this account only unless sourceAccounts.
           Sid: 'ReadWhichVersionASecretLabelPointsTo',
           Effect: 'Allow',
           Action: 'secretsmanager:DescribeSecret',
-          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:*:*:secret:*']] },
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':secretsmanager:*:',
+                { Ref: 'AWS::AccountId' },
+                ':secret:*',
+              ],
+            ],
+          },
         },
         {
           Sid: 'ReadTheVersionOfAParameter',
@@ -188,6 +199,13 @@ describe('IAM', () => {
         Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.stateTable), 'Arn'] },
       },
       ...DEPLOY_THROUGH_CODEDEPLOY,
+      {
+        // Held by the flap guard or waiting for its CodeDeploy group, a redeploy goes back, delayed.
+        Sid: 'PutRedeploysBackOnTheQueue',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.redeployQueue), 'Arn'] },
+      },
     ]);
   });
 
@@ -207,7 +225,7 @@ describe('IAM', () => {
     expect(allActions(off).filter((action) => action === 'ecs:DescribeServices')).toHaveLength(2);
   });
 
-  it('lets the worker consume and delay messages of the redeploy queue, and nothing else of SQS', () => {
+  it('lets the worker consume, delay and put back messages of the redeploy queue, and nothing else of SQS', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);
     const worker = stack.redeploy.redeployWorker;
@@ -233,6 +251,12 @@ describe('IAM', () => {
           'sqs:DeleteMessage',
           'sqs:GetQueueAttributes',
         ],
+        Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.redeployQueue), 'Arn'] },
+      },
+      {
+        Sid: 'PutRedeploysBackOnTheQueue',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
         Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.redeployQueue), 'Arn'] },
       },
     ]);

@@ -107,8 +107,9 @@ describe('alarms', () => {
     // Act
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
-    // Assess: 3 dead-letter queues + ServicesFailed + 3 functions.
-    expect(alarms).toHaveLength(7);
+    // Assess: 3 dead-letter queues + ServicesFailed + 3 functions' errors + ServicesFlapping + 2 change
+    // functions' asynchronous event age and dropped events.
+    expect(alarms).toHaveLength(12);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topic]);
       expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -186,7 +187,7 @@ describe('alarms', () => {
     // Assess
     template.resourceCountIs('AWS::SNS::Topic', 0);
     template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(12);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([EXISTING_TOPIC]);
   });
 
@@ -243,7 +244,7 @@ describe('dashboard', () => {
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
 
     // Assess
-    expect(alarmIds).toHaveLength(7);
+    expect(alarmIds).toHaveLength(12);
     expect(stack.redeploy.monitoring.alarms.map(logicalIdOf).sort()).toEqual([...alarmIds].sort());
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
   });
@@ -301,7 +302,7 @@ describe('saved Logs Insights queries', () => {
     expect(text).not.toMatch(/[^.\w]service\./);
   });
 
-  it('lists what the worker did with each message: redeployed, or failed for good', () => {
+  it('lists what the worker did with each message: redeployed, deferred by the flap guard, or failed for good', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);
 
@@ -322,7 +323,7 @@ describe('saved Logs Insights queries', () => {
       expect.stringMatching(
         /^fields @timestamp, message, ecsService\.serviceName, changeKeys, deploymentId, ecsService\.reason, receiveCount/,
       ),
-      '| filter message in ["service redeployed", "service redeploy failed"]',
+      '| filter message in ["service redeployed", "redeploy deferred by the flap guard", "service redeploy failed"]',
       '| sort @timestamp desc',
       '| limit 1000',
     ]);

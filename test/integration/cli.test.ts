@@ -830,7 +830,7 @@ describe('rotation-redeploy run --wait', () => {
       // Assess
       const report = doneReport<Report>(expect, result);
       expect(Object.keys(report.summary).sort()).toEqual(
-        ['failed', 'matched', 'queued', 'redeployed', 'skipped', 'wouldRedeploy'].sort(),
+        ['deferred', 'failed', 'matched', 'queued', 'redeployed', 'skipped', 'wouldRedeploy'].sort(),
       );
       expect(report.services.filter((service) => 'rollout' in service)).toEqual([]);
       const reads = lane.proxy.calls.filter((call) =>

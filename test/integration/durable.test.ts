@@ -225,6 +225,40 @@ describe('durable redeploys through the queue', () => {
     expect(await deployment('app')).toBe(afterFirst);
   });
 
+  it("collapses forwarded events of another account's parameter within one coalescing window into one change", async () => {
+    const foreign = 'arn:aws:ssm:us-east-1:210987654321:parameter/shared/flag';
+    const reader = await seed.registerTaskDefinition({
+      family: 'shared',
+      containers: [{ name: 'shared', secrets: [{ name: 'FLAG', valueFrom: foreign }] }],
+    });
+    await seed.createService({ cluster: CLUSTER, name: 'shared', taskDefinition: reader, desiredCount: 1 });
+    const handlers = await loadHandlers({ ...queuedEnv(), COALESCE_SECONDS: '60' });
+    const forwarded = (id: string, time: string) => {
+      const event = fixture('ssm-parameter-update.json');
+      Object.assign(event, { id, time, account: '210987654321', resources: [foreign] });
+      event.detail.name = '/shared/flag';
+      return event;
+    };
+
+    const reports = [
+      await handlers.parameter(forwarded('e1', '2025-11-09T15:30:02Z'), context('parameter-changed')),
+      await handlers.parameter(forwarded('e2', '2025-11-09T15:30:59Z'), context('parameter-changed')),
+      await handlers.parameter(forwarded('e3', '2025-11-09T15:31:00Z'), context('parameter-changed')),
+    ];
+
+    // Another account's parameter has no version DescribeParameters could read from here: the window stands in.
+    expect(reports.map((report) => report.ignored)).toEqual([null, 'already-handled', null]);
+    expect(reports.map((report) => report.changeKey)).toEqual([
+      `${foreign}|window:2025-11-09T15:30:00.000Z+60s`,
+      `${foreign}|window:2025-11-09T15:30:00.000Z+60s`,
+      `${foreign}|window:2025-11-09T15:31:00.000Z+60s`,
+    ]);
+    expect(reports[0]?.services.map((service) => [service.serviceName, service.action])).toEqual([
+      ['shared', 'queued'],
+    ]);
+    expect(reports[1]?.scanned.services).toBe(0);
+  });
+
   it('handles one rotation announced three ways, and a repeated delivery, as one change', async () => {
     const handlers = await loadHandlers(queuedEnv());
     const version = await putSecret('second');

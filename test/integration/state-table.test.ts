@@ -198,3 +198,22 @@ describe('StateTable keeps a service’s pending item bounded', () => {
     ).rejects.toThrow(HoldLostError);
   });
 });
+
+describe('the flap guard history on the emulator', () => {
+  it('reads nothing for a service never redeployed', async () => {
+    expect(await table.historyOf(service)).toEqual({ starts: [], deferredUntil: null });
+  });
+
+  it('keeps what was saved, with an expiry an hour after the last start or when a waiting message is due', async () => {
+    await table.saveHistory(service, { starts: [1_000_000, 2_000_000], deferredUntil: null });
+    const first = await table.historyOf(service);
+    const firstItem = await client.send(
+      new GetItemCommand({ TableName: 'state', Key: { id: { S: `flaps#${service.serviceArn}` } } }),
+    );
+    await table.saveHistory(service, { starts: [2_000_000], deferredUntil: 9_000_000 });
+
+    expect(first).toEqual({ starts: [1_000_000, 2_000_000], deferredUntil: null });
+    expect(firstItem.Item?.expiration).toEqual({ N: String((2_000_000 + 3_600_000) / 1000) });
+    expect(await table.historyOf(service)).toEqual({ starts: [2_000_000], deferredUntil: 9_000_000 });
+  });
+});

@@ -15,6 +15,8 @@ describe('settingsFromEnv', () => {
       maxReceiveCount: 5,
       visibilityTimeoutSeconds: 300,
       codeDeploy: true,
+      ecsShare: 0.5,
+      maxRedeploysPerHour: 6,
     });
   });
 
@@ -31,6 +33,8 @@ describe('settingsFromEnv', () => {
         MAX_RECEIVE_COUNT: '3',
         VISIBILITY_TIMEOUT_SECONDS: '900',
         CODE_DEPLOY: 'false',
+        ECS_SHARE: '0.083333',
+        MAX_REDEPLOYS_PER_HOUR: '2',
       }),
     ).toEqual({
       dryRun: true,
@@ -43,6 +47,8 @@ describe('settingsFromEnv', () => {
       maxReceiveCount: 3,
       visibilityTimeoutSeconds: 900,
       codeDeploy: false,
+      ecsShare: 0.083333,
+      maxRedeploysPerHour: 2,
     });
   });
 
@@ -60,6 +66,9 @@ describe('settingsFromEnv', () => {
       'VISIBILITY_TIMEOUT_SECONDS must be a whole number from 1 to 43200, got "1e3"',
     ],
     [{ QUEUE_URL: 'https://sqs/q' }, 'QUEUE_URL needs TABLE_NAME'],
+    [{ ECS_SHARE: '0' }, 'ECS_SHARE must be a number above 0 and at most 1, got "0"'],
+    [{ ECS_SHARE: '1e-7' }, 'ECS_SHARE must be a number above 0 and at most 1, got "1e-7"'],
+    [{ MAX_REDEPLOYS_PER_HOUR: '0' }, 'MAX_REDEPLOYS_PER_HOUR must be a whole number from 1 to 60, got "0"'],
   ])('fails fast on %o, naming the variable', (env, message) => {
     expect(() => settingsFromEnv(env)).toThrow(ConfigurationError);
     expect(() => settingsFromEnv(env)).toThrow(message);
