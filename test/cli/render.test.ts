@@ -90,7 +90,16 @@ describe("renderReport of a change that rode on another change's deployment", ()
     const rode: Report = {
       ...report,
       dryRun: false,
-      summary: { matched: 1, redeployed: 0, wouldRedeploy: 0, queued: 0, deferred: 0, skipped: 0, failed: 0, rodeOn: 1 },
+      summary: {
+        matched: 1,
+        redeployed: 0,
+        wouldRedeploy: 0,
+        queued: 0,
+        deferred: 0,
+        skipped: 0,
+        failed: 0,
+        rodeOn: 1,
+      },
       services: report.services.map((service) => ({
         ...service,
         serviceName: 'api',
