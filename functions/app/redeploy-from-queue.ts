@@ -118,7 +118,7 @@ export async function redeployFromQueue(
   // A windowed change (another account's parameter) stays pending until a deployment that started after
   // its window closed; the message's own change is always carried (its delay put it after its window).
   const carried = claim.changeKeys.filter((key) => key === message.changeKey || coveredBy(key, startedAt));
-  await ports.pending.complete(message.service, owner, carried);
+  await ports.pending.complete(message.service, owner, carried, startedAt);
   return { action: 'redeployed', deploymentId, changeKeys: carried };
 }
 

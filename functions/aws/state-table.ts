@@ -143,6 +143,7 @@ export class StateTable implements ReferenceStore, PendingRedeploys, RedeployHis
           Item: {
             id: `done#${message.service.serviceArn}#${replaced}`,
             supersededBy: message.changeKey,
+            supersededAt: this.#now(),
             expiration: this.#expiration(),
           },
         }),
@@ -157,8 +158,13 @@ export class StateTable implements ReferenceStore, PendingRedeploys, RedeployHis
     untilMs: number,
     options: { readonly sweep?: boolean } = {},
   ): Promise<Claim> {
-    const ownDone = await this.#isDone(service, changeKey);
-    if (ownDone && options.sweep !== true) return { state: 'done' };
+    const done = await this.#doneMarker(service, changeKey);
+    const sweep = options.sweep === true;
+    // A change superseded by a newer value of its item was never deployed itself: unless a deployment started
+    // since, its message carries the newer value, or a source that changes faster than the coalescing window
+    // would reach the service only once it stops changing. (The newer value's own message carries it anyway.)
+    const superseded = done?.kind === 'superseded' && done.at !== null ? done.at : null;
+    if (done !== null && superseded === null && !sweep) return { state: 'done' };
     try {
       const answer = await this.#db.send(
         new UpdateCommand({
@@ -179,23 +185,33 @@ export class StateTable implements ReferenceStore, PendingRedeploys, RedeployHis
         }),
       );
       const others = pendingKeysOf(answer.Attributes).filter((key) => key !== changeKey);
-      if (ownDone) {
-        // Swept: only what still waits is carried; nothing waits, nothing to deploy.
-        if (others.length === 0) {
-          await this.release(service, owner);
-          return { state: 'done' };
-        }
-        return { state: 'claimed', changeKeys: others.sort().slice(0, MAX_CARRIED) };
+      if (done === null) {
+        // The message's own key is always carried: a redriven message whose pending item is gone still has it.
+        return { state: 'claimed', changeKeys: [changeKey, ...others.sort()].slice(0, MAX_CARRIED) };
       }
-      // The message's own key is always carried: a redriven message whose pending item is gone still has it.
-      return { state: 'claimed', changeKeys: [changeKey, ...others.sort()].slice(0, MAX_CARRIED) };
+      const deployedAt = answer.Attributes?.deployedAt;
+      const covered =
+        !sweep && typeof deployedAt === 'number' && superseded !== null && deployedAt >= superseded;
+      // Swept: only what still waits is carried; nothing waits (or a later deployment took it), nothing to do.
+      if (covered || others.length === 0) {
+        await this.release(service, owner);
+        return { state: 'done' };
+      }
+      return { state: 'claimed', changeKeys: others.sort().slice(0, MAX_CARRIED) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { state: 'busy' };
+      // A superseded change's newer value has a message of its own: it need not wait for the holder.
+      if (error instanceof ConditionalCheckFailedException)
+        return superseded !== null && !sweep ? { state: 'done' } : { state: 'busy' };
       throw error;
     }
   }
 
-  async complete(service: ServiceRef, owner: string, changeKeys: readonly string[]): Promise<void> {
+  async complete(
+    service: ServiceRef,
+    owner: string,
+    changeKeys: readonly string[],
+    startedAt?: number,
+  ): Promise<void> {
     const expiration = this.#expiration();
     const carried = new Set(changeKeys);
     for (let attempt = 1; ; attempt += 1) {
@@ -213,6 +229,9 @@ export class StateTable implements ReferenceStore, PendingRedeploys, RedeployHis
       );
       const names: Record<string, string> = { '#owner': 'owner' };
       const values: Record<string, unknown> = { ':owner': owner };
+      // When the service's newest deployment started: a change superseded before then rode on it.
+      const set = startedAt === undefined ? '' : 'SET deployedAt = :deployedAt ';
+      if (startedAt !== undefined) values[':deployedAt'] = startedAt;
       const conditions = ['#owner = :owner'];
       slots.forEach(([name, value], index) => {
         names[`#s${index}`] = name;
@@ -235,7 +254,7 @@ export class StateTable implements ReferenceStore, PendingRedeploys, RedeployHis
                 Update: {
                   TableName: this.#table,
                   Key: { id: `pending#${service.serviceArn}` },
-                  UpdateExpression: `REMOVE ${removed.join(', ')}`,
+                  UpdateExpression: `${set}REMOVE ${removed.join(', ')}`,
                   ConditionExpression: conditions.join(' AND '),
                   ExpressionAttributeNames: names,
                   ExpressionAttributeValues: values,
@@ -306,7 +325,14 @@ export class StateTable implements ReferenceStore, PendingRedeploys, RedeployHis
     );
   }
 
-  async #isDone(service: ServiceRef, changeKey: string): Promise<boolean> {
+  /**
+   * Whether the change is done, and how: carried by a deployment, or superseded by a newer value of its item
+   * (`at`, when; null on a marker written before that was kept).
+   */
+  async #doneMarker(
+    service: ServiceRef,
+    changeKey: string,
+  ): Promise<{ kind: 'deployed' } | { kind: 'superseded'; at: number | null } | null> {
     const answer = await this.#db.send(
       new GetCommand({
         TableName: this.#table,
@@ -314,9 +340,13 @@ export class StateTable implements ReferenceStore, PendingRedeploys, RedeployHis
         ConsistentRead: true,
       }),
     );
-    const expiration = answer.Item?.expiration;
+    const item = answer.Item;
+    const expiration = item?.expiration;
     // TTL deletion lags; an expired marker no longer counts.
-    return answer.Item !== undefined && (typeof expiration !== 'number' || expiration * 1000 > this.#now());
+    if (item === undefined || (typeof expiration === 'number' && expiration * 1000 <= this.#now()))
+      return null;
+    if (typeof item.supersededBy !== 'string') return { kind: 'deployed' };
+    return { kind: 'superseded', at: typeof item.supersededAt === 'number' ? item.supersededAt : null };
   }
 }
 

@@ -93,8 +93,9 @@ export interface PendingRedeploys {
   add(message: RedeployMessage): Promise<void>;
   /**
    * Takes the service for `owner` until `untilMs`, unless `changeKey` is already done or another owner holds it.
-   * With `sweep`, a done `changeKey` does not end it: the service is taken for its other pending changes, and
-   * `done` answers only when none is left.
+   * A change superseded by a newer value of its item, and not carried by a deployment since, takes the service
+   * for that newer value. With `sweep`, a done `changeKey` does not end it either: the service is taken for its
+   * other pending changes. Either way `done` answers when nothing is left to carry.
    */
   claim(
     service: ServiceRef,
@@ -103,8 +104,16 @@ export interface PendingRedeploys {
     untilMs: number,
     options?: { readonly sweep?: boolean },
   ): Promise<Claim>;
-  /** Marks the carried changes done (for `doneTtlSeconds`) and frees the service. */
-  complete(service: ServiceRef, owner: string, changeKeys: readonly string[]): Promise<void>;
+  /**
+   * Marks the carried changes done (for `doneTtlSeconds`) and frees the service; `startedAt` (epoch ms) is when
+   * the deployment that carried them started, so a change superseded before then counts as carried too.
+   */
+  complete(
+    service: ServiceRef,
+    owner: string,
+    changeKeys: readonly string[],
+    startedAt?: number,
+  ): Promise<void>;
   /** Frees the service without marking anything done, so a retry carries the same changes. */
   release(service: ServiceRef, owner: string): Promise<void>;
 }

@@ -141,7 +141,8 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-beforeEach(async () => {
+/** A fresh emulator account: the state table, the parameter, and one service reading it. */
+async function resetAccount(): Promise<void> {
   await moto.reset();
   await createStateTable(dynamodb, 'state');
   await seed.putParameter(PARAMETER, 'first');
@@ -161,13 +162,32 @@ beforeEach(async () => {
     serviceName: 'api',
     clusterArn: `arn:aws:ecs:us-east-1:${MOTO_ACCOUNT_ID}:cluster/${CLUSTER}`,
   };
-});
+}
+
+beforeEach(resetAccount);
 
 describe('without the flap guard', () => {
   it('gives a parameter updated every second for 29 s with no coalescing window 29 deployments', async () => {
     const { deployedAt } = await flap({ updates: 29, coalesceSeconds: 0, limit: null, runFor: 60 * SECOND });
 
     expect(deployedAt).toHaveLength(29);
+  });
+
+  it('gives a service whose parameter keeps changing a deployment every coalescing window while it changes', async () => {
+    const { deployedAt } = await flap({
+      updates: 120,
+      coalesceSeconds: 10,
+      limit: null,
+      runFor: 150 * SECOND,
+    });
+
+    // A newer value replaces an older one that waits: the older one's message carries it, so a source that
+    // changes faster than the window still reaches the service once a window, not only once it stops.
+    expect(deployedAt[0]).toBeLessThanOrEqual(10 * SECOND);
+    expect(deployedAt.filter((at) => at < 120 * SECOND).length).toBeGreaterThanOrEqual(10);
+    for (const [index, at] of deployedAt.entries()) {
+      if (index > 0) expect(at - (deployedAt[index - 1] ?? 0)).toBeLessThanOrEqual(11 * SECOND);
+    }
   });
 });
 
@@ -197,6 +217,18 @@ describe('the flap guard', () => {
     for (const report of reports) {
       expect(await state.claim(service, report.changeKey ?? '', 'probe', 0)).toEqual({ state: 'done' });
     }
+  });
+
+  it('holds a parameter written every second for a minute, through a 5 s coalescing window, to 6 deployments and one more when the hour allows', async () => {
+    const unguarded = await flap({ updates: 60, coalesceSeconds: 5, limit: null, runFor: 90 * SECOND });
+    await resetAccount();
+    const { deployedAt, queue } = await flap({ updates: 60, coalesceSeconds: 5, limit: 6, runFor: 2 * HOUR });
+
+    // One deployment a window without the guard.
+    expect(unguarded.deployedAt).toHaveLength(10);
+    expect(deployedAt.filter((at) => at < HOUR)).toHaveLength(6);
+    expect(deployedAt.filter((at) => at >= HOUR)).toHaveLength(1);
+    expect(queue.waiting).toEqual([]);
   });
 
   it('keeps one message waiting for a held service, however many changes fold into it', async () => {

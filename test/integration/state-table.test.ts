@@ -136,15 +136,42 @@ describe('StateTable keeps a service’s pending item bounded', () => {
     expect(older).toEqual({ state: 'done' });
   }, 300_000);
 
-  it('lets the message of an older value find its change done once a newer value of the item is pending', async () => {
+  it('lets the message of an older value carry the newer one pending on its item, whose own message then finds it done', async () => {
     await table.add(message(secretKey(1)));
     await table.add(message(secretKey(2)));
 
     const older = await table.claim(service, secretKey(1), 'worker-a', now + 300_000);
+    await table.complete(service, 'worker-a', older.state === 'claimed' ? older.changeKeys : []);
     const newer = await table.claim(service, secretKey(2), 'worker-b', now + 300_000);
 
-    expect(older).toEqual({ state: 'done' });
-    expect(newer).toEqual({ state: 'claimed', changeKeys: [secretKey(2)] });
+    expect(older).toEqual({ state: 'claimed', changeKeys: [secretKey(2)] });
+    expect(newer).toEqual({ state: 'done' });
+  });
+
+  it('lets the message of an older value do nothing once a deployment started after the newer value came', async () => {
+    await table.add(message(secretKey(1)));
+    now += 1_000;
+    await table.add(message(secretKey(2)));
+    const newer = await table.claim(service, secretKey(2), 'worker-a', now + 300_000);
+    await table.complete(service, 'worker-a', newer.state === 'claimed' ? newer.changeKeys : [], now);
+    now += 1_000;
+    await table.add(message(`${PARAMETER}|7`));
+
+    // The parameter's change waits for its own message; the secret's older value rode on the deployment.
+    expect(await table.claim(service, secretKey(1), 'worker-b', now + 300_000)).toEqual({ state: 'done' });
+    expect(await table.claim(service, `${PARAMETER}|7`, 'worker-b', now + 300_000)).toEqual({
+      state: 'claimed',
+      changeKeys: [`${PARAMETER}|7`],
+    });
+  });
+
+  it('lets the message of an older value end at once while another worker holds the service', async () => {
+    await table.add(message(secretKey(1)));
+    await table.claim(service, secretKey(1), 'worker-a', now + 300_000);
+    await table.add(message(secretKey(2)));
+
+    // The newer value has its own message: the older one need not wait for the holder.
+    expect(await table.claim(service, secretKey(1), 'worker-b', now + 300_000)).toEqual({ state: 'done' });
   });
 
   it('keeps a newer value that arrived while the redeploy ran, for its own message to redeploy', async () => {
