@@ -32,6 +32,11 @@ export const METRICS = {
    * the worker each message it deferred or folded into the one already waiting.
    */
   ServicesFlapping: 'ServicesFlapping',
+  /**
+   * The scheduled reconcile's count of services deployed before a value they read became current (skipped
+   * ones not counted), one data point per run, 0 included: an alarm fires when two runs in a row find some.
+   */
+  ServicesStale: 'ServicesStale',
 } as const;
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];
 
@@ -66,6 +71,8 @@ export const LOG_MESSAGES = {
   redeployWaiting: 'redeploy waits for the deployment group',
   /** The worker held a service back: it reached its forced deployments for the hour (the flap guard). */
   redeployDeferred: 'redeploy deferred by the flap guard',
+  /** One per scheduled reconcile run: the audit's report under `report`. */
+  reconcileReport: 'reconcile report',
 } as const;
 export type LogMessage = (typeof LOG_MESSAGES)[keyof typeof LOG_MESSAGES];
 
@@ -91,6 +98,10 @@ export const ENV = {
   ecsShare: 'ECS_SHARE',
   /** The flap guard's limit: forced deployments of one service in any hour. */
   maxRedeploysPerHour: 'MAX_REDEPLOYS_PER_HOUR',
+  /** The scheduled reconcile: `fix` queues the stale services' redeploys, `report` only reports them. */
+  reconcileMode: 'RECONCILE_MODE',
+  /** The scheduled reconcile's reads per second, per ECS action and for the metadata reads. */
+  readsPerSecond: 'READS_PER_SECOND',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -99,6 +110,7 @@ export const BUNDLES = {
   secretChanged: 'secret-changed',
   parameterChanged: 'parameter-changed',
   redeployWorker: 'redeploy-worker',
+  reconcile: 'reconcile',
 } as const;
 export type BundleName = (typeof BUNDLES)[keyof typeof BUNDLES];
 
@@ -116,3 +128,10 @@ export const OPT_TAG_KEY = 'rotation-redeploy';
 /** `all`: every service of every cluster; `tagged`: only services tagged `rotation-redeploy=on`. */
 export const SELECTION_MODES = ['all', 'tagged'] as const;
 export type SelectionMode = (typeof SELECTION_MODES)[number];
+
+/**
+ * The scheduled reconcile: `fix` runs the audit and queues the stale services' redeploys, `report` runs it and
+ * only reports, `off` deploys no reconcile at all.
+ */
+export const RECONCILE_MODES = ['fix', 'report', 'off'] as const;
+export type ReconcileMode = (typeof RECONCILE_MODES)[number];

@@ -4,9 +4,16 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { OPT_TAG_KEY, SELECTION_MODES, type SelectionMode } from '../functions/contract.ts';
+import {
+  OPT_TAG_KEY,
+  RECONCILE_MODES,
+  type ReconcileMode,
+  SELECTION_MODES,
+  type SelectionMode,
+} from '../functions/contract.ts';
 import { isAccountId } from '../functions/core/arn.ts';
 import { DEFAULTS, describeLimit, LIMITS, type Limit, numberWithin } from '../functions/wiring/limits.ts';
+import { parseReconcileSchedule, SCHEDULE_WORDS } from './constructs/reconcile-schedule.ts';
 import { InvalidContextError } from './errors.ts';
 
 export interface AppOptions {
@@ -27,6 +34,9 @@ export interface AppOptions {
   readonly sourceAccounts?: readonly string[];
   readonly bundleDir?: string;
   readonly codeDeploy: boolean;
+  readonly reconcile?: ReconcileMode;
+  readonly reconcileSchedule?: string;
+  readonly reconcileReadsPerSecond?: number;
 }
 
 /** Every context key the app reads, with the one-line help its errors print. */
@@ -61,6 +71,12 @@ export const CONTEXT_KEYS = {
     "comma-separated 12-digit AWS account ids whose change events count (default: this stack's account alone)",
   bundleDir: 'directory holding the built Lambda bundles (default dist/)',
   codeDeploy: `true | false (default ${DEFAULTS.codeDeploy}): redeploy CODE_DEPLOY services through their CodeDeploy deployment group; false skips them`,
+  reconcile: `${RECONCILE_MODES.join(' | ')} (default ${DEFAULTS.reconcile}): the scheduled audit queues the stale services' redeploys (fix), only reports them (report), or is not deployed (off)`,
+  reconcileSchedule: `when the reconcile runs (default ${DEFAULTS.reconcileSchedule}): ${SCHEDULE_WORDS}`,
+  reconcileReadsPerSecond: withLimit(
+    "the reconcile's calls per second of each ECS read action and of the metadata reads",
+    LIMITS.reconcileReadsPerSecond,
+  ),
 } as const;
 type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -101,6 +117,9 @@ export function optionsFromContext(context: Readonly<Record<string, unknown>>): 
     sourceAccounts: accountsOf(value('sourceAccounts')),
     bundleDir: optionalString('bundleDir', value('bundleDir')),
     codeDeploy: booleanOf('codeDeploy', value('codeDeploy')) ?? DEFAULTS.codeDeploy,
+    reconcile: reconcileModeOf(value('reconcile')),
+    reconcileSchedule: reconcileScheduleOf(value('reconcileSchedule')),
+    reconcileReadsPerSecond: numberOf('reconcileReadsPerSecond', LIMITS.reconcileReadsPerSecond),
   };
 }
 
@@ -144,6 +163,25 @@ function selectionModeOf(raw: unknown): SelectionMode | undefined {
   const mode = SELECTION_MODES.find((known) => known === raw);
   if (mode === undefined) throw invalid('selectionMode', raw);
   return mode;
+}
+
+function reconcileModeOf(raw: unknown): ReconcileMode | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const mode = RECONCILE_MODES.find((known) => known === raw);
+  if (mode === undefined) throw invalid('reconcile', raw);
+  return mode;
+}
+
+/** Checked here, so the error names the context key and says what went wrong with the expression. */
+function reconcileScheduleOf(raw: unknown): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const schedule = typeof raw === 'string' ? parseReconcileSchedule(raw) : { problem: '' };
+  if ('problem' in schedule) {
+    throw new InvalidContextError(
+      `Context reconcileSchedule must be ${schedule.problem === '' ? `${SCHEDULE_WORDS}; got ${JSON.stringify(raw)}` : schedule.problem}`,
+    );
+  }
+  return schedule.expression;
 }
 
 /** A number from `-c` (a string) or cdk.json (a number), within its limit. */

@@ -41,6 +41,9 @@ export class RotationRedeployStack extends Stack {
       maxRedeploysPerHour: props.maxRedeploysPerHour,
       ecsShare: props.ecsShare,
       sourceAccounts: props.sourceAccounts,
+      reconcile: props.reconcile,
+      reconcileSchedule: props.reconcileSchedule,
+      reconcileReadsPerSecond: props.reconcileReadsPerSecond,
     });
   }
 }

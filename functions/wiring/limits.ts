@@ -89,6 +89,14 @@ export const LIMITS = {
     whole: true,
     why: 'forced deployments of one service by this tool in any hour (the flap guard); past 60, a deployment a minute, it would guard nothing',
   },
+  reconcileReadsPerSecond: {
+    default: 5,
+    min: 0,
+    minExclusive: true,
+    max: 20,
+    whole: false,
+    why: "the scheduled reconcile's calls per second of each ECS read action and of the metadata reads; ECS's read buckets refill 20 a second, shared with change events and CI/CD",
+  },
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;
@@ -128,6 +136,10 @@ export const DEFAULTS = {
   selectionMode: 'all',
   /** Redeploy CODE_DEPLOY services through their CodeDeploy deployment group: on, so none keeps an old value. */
   codeDeploy: true,
+  /** The scheduled reconcile queues the redeploys of the stale services it finds. */
+  reconcile: 'fix',
+  /** Four runs a day: a value changed with no event (or a failed redeploy) is caught within hours. */
+  reconcileSchedule: 'rate(6 hours)',
 } as const;
 
 /** The most entries SendMessageBatch, DeleteMessageBatch and an SQS event source batch take at once. */

@@ -3,7 +3,14 @@
  * from flags (the CLI). Every number is checked against its row in LIMITS; a bad value fails fast with a
  * ConfigurationError naming the variable (or flag), the allowed range and the value given.
  */
-import { ENV, type EnvName, SELECTION_MODES, type SelectionMode } from '../contract.ts';
+import {
+  ENV,
+  type EnvName,
+  RECONCILE_MODES,
+  type ReconcileMode,
+  SELECTION_MODES,
+  type SelectionMode,
+} from '../contract.ts';
 import { ConfigurationError } from '../core/errors.ts';
 import { DEFAULTS, describeLimit, LIMITS, type Limit, numberWithin } from './limits.ts';
 
@@ -136,4 +143,41 @@ export function workerSettingsFromEnv(env: Env): WorkerSettings {
   if (tableName === null)
     throw new ConfigurationError(`${ENV.tableName} must be set for the redeploy worker`);
   return { ...settings, queueUrl, tableName };
+}
+
+/** What a deployed reconcile does with the stale services: `off` deploys no function, so it never reads it. */
+export type RunningReconcileMode = Exclude<ReconcileMode, 'off'>;
+
+/** The scheduled reconcile's settings: those of settingsFromEnv, its mode and its share of the read buckets. */
+export type ReconcileSettings = Settings & {
+  readonly mode: RunningReconcileMode;
+  readonly readsPerSecond: number;
+};
+
+export function parseReconcileMode(name: string, value: string): RunningReconcileMode {
+  const mode = RECONCILE_MODES.find((known) => known === value);
+  if (mode === 'fix' || mode === 'report') return mode;
+  throw new ConfigurationError(`${name} must be "fix" or "report", got "${value}"`);
+}
+
+/**
+ * The reconcile function's settings. `fix` hands the stale services to the redeploy queue (the function itself
+ * may not call UpdateService), so it needs the queue and the state table that makes each redeploy once per
+ * change; a dry-run stack reconciles in `report` mode whatever its mode says.
+ */
+export function reconcileSettingsFromEnv(env: Env): ReconcileSettings {
+  const settings = settingsFromEnv(env);
+  const mode = read(env, ENV.reconcileMode, DEFAULTS.reconcile, parseReconcileMode);
+  const readsPerSecond = read(
+    env,
+    ENV.readsPerSecond,
+    LIMITS.reconcileReadsPerSecond.default,
+    within(LIMITS.reconcileReadsPerSecond),
+  );
+  if (mode === 'fix' && !settings.dryRun && (settings.queueUrl === null || settings.tableName === null)) {
+    throw new ConfigurationError(
+      `${ENV.reconcileMode} "fix" needs ${ENV.queueUrl} and ${ENV.tableName}: the reconcile queues redeploys, the worker makes them`,
+    );
+  }
+  return { ...settings, mode: settings.dryRun ? 'report' : mode, readsPerSecond };
 }

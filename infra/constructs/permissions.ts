@@ -195,6 +195,114 @@ function findDeploymentGroups(stack: Stack): Grant[] {
   ];
 }
 
+export interface ReconcilePermissionsProps {
+  readonly stateTable: dynamodb.ITable;
+  /** Given in `fix` mode only: the queue the stale services' redeploys go to. */
+  readonly redeployQueue?: sqs.IQueue | undefined;
+  /** Selection mode `tagged`: the services are found through the tagging API. */
+  readonly tagged: boolean;
+}
+
+/**
+ * Gives the reconcile what the audit needs, as one inline policy `ReconcilePolicy`: the scan's ECS reads, when
+ * each referenced secret's versions were created (ListSecretVersionIds) and each parameter was last written
+ * (DescribeParameters), metadata only; the state table's cached task definition references and recorded label
+ * moves; and, in `fix` mode only, the pending records and messages that queue a redeploy. No UpdateService,
+ * no secret or parameter value, no decryption.
+ */
+export function grantReconciling(fn: BundledFunction, props: ReconcilePermissionsProps): iam.Policy {
+  const stack = Stack.of(fn);
+  const fix = props.redeployQueue !== undefined;
+  const discovery = [
+    'ecs:ListClusters',
+    'ecs:DescribeTaskDefinition',
+    ...(props.tagged ? ['tag:GetResources'] : []),
+  ];
+  return attachPolicy(fn, 'ReconcilePolicy', [
+    {
+      statement: { sid: 'DiscoverClustersAndTaskDefinitions', actions: discovery, resources: ['*'] },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason: `${discovery.join(', ')} support no resource-level permissions, so "*" is the only resource IAM accepts.`,
+      },
+    },
+    {
+      statement: {
+        sid: 'ListServicesOfThisAccountAndRegion',
+        actions: ['ecs:ListServices'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'ecs:cluster': clusterArns(stack) } },
+      },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason:
+          'ecs:ListServices supports no resource-level permissions either; it is narrowed instead by the ecs:cluster condition to clusters of this account and Region.',
+      },
+    },
+    {
+      statement: {
+        sid: 'DescribeServicesOfThisAccountAndRegion',
+        actions: ['ecs:DescribeServices'],
+        resources: [serviceArns(stack)],
+      },
+      acknowledge: {
+        id: ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION,
+        reason:
+          'The reconcile describes every service of every cluster, which it cannot know at deploy time; the ARN pins account and Region.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ReadWhenEachSecretVersionWasCreated',
+        actions: ['secretsmanager:ListSecretVersionIds'],
+        resources: [anySecretArn(stack)],
+      },
+      acknowledge: {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]',
+        reason:
+          'Task definitions may reference secrets of other accounts and Regions, known only from the scan. secretsmanager:ListSecretVersionIds returns each version’s labels and creation time, never a value, and another account answers only where its secret’s resource policy allows this role.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ReadWhenEachParameterWasWritten',
+        actions: ['ssm:DescribeParameters'],
+        resources: ['*'],
+      },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason:
+          'ssm:DescribeParameters supports no resource-level permissions either; it returns metadata, a version number and the last write time, never a value.',
+      },
+    },
+    {
+      statement: {
+        sid: fix ? 'ReadCachedReferencesAndMovesAndRecordPendingRedeploys' : 'ReadCachedReferencesAndMoves',
+        // BatchGetItem: cached task definition references and recorded label moves; BatchWriteItem: caching
+        // the references of task definitions read from ECS (immutable revisions). UpdateItem and PutItem record
+        // a queued service as pending, so the worker redeploys it once per change (fix only).
+        actions: [
+          'dynamodb:BatchGetItem',
+          'dynamodb:BatchWriteItem',
+          ...(fix ? ['dynamodb:UpdateItem', 'dynamodb:PutItem'] : []),
+        ],
+        resources: [props.stateTable.tableArn],
+      },
+    },
+    ...(props.redeployQueue === undefined
+      ? []
+      : [
+          {
+            statement: {
+              sid: 'QueueRedeploys',
+              actions: ['sqs:SendMessage'],
+              resources: [props.redeployQueue.queueArn],
+            },
+          },
+        ]),
+  ]);
+}
+
 export interface RedeployPermissionsProps {
   readonly stateTable: dynamodb.ITable;
   /** Also deploy CODE_DEPLOY services through their deployment group. */
@@ -314,6 +422,18 @@ function codeDeployArn(stack: Stack, resource: string, resourceName: string): st
 
 function deploymentGroupArns(stack: Stack): string {
   return codeDeployArn(stack, 'deploymentgroup', '*/*');
+}
+
+/** Any secret of any account and Region: a reference or an event may name one elsewhere. */
+function anySecretArn(stack: Stack): string {
+  return stack.formatArn({
+    service: 'secretsmanager',
+    region: '*',
+    account: '*',
+    resource: 'secret',
+    resourceName: '*',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 function clusterArns(stack: Stack): string {

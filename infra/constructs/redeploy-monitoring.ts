@@ -95,6 +95,36 @@ export const WORKER_OUTCOMES_QUERY = new logs.QueryString({
  * minutes, so a quarter of an hour means the functions fall behind, long before Lambda's 6 hours run out.
  */
 export const ASYNC_EVENT_AGE_ALARM = Duration.minutes(15);
+/** What each scheduled reconcile found: its summary, newest first. */
+export const RECONCILE_REPORTS_QUERY = new logs.QueryString({
+  fields: [
+    '@timestamp',
+    'report.dryRun',
+    'report.summary.stale',
+    'report.summary.queued',
+    'report.summary.wouldRedeploy',
+    'report.summary.skipped',
+    'report.summary.failed',
+    'report.scanned.services',
+    'report.scanned.items',
+    'report.durationMs',
+  ],
+  filterStatements: [messageIs(LOG_MESSAGES.reconcileReport)],
+  sort: '@timestamp desc',
+  limit: 1000,
+});
+
+/**
+ * The stale-services alarm's period when runs are not evenly spaced (a cron schedule): a day, so it fires when
+ * every run of two days in a row found stale services.
+ */
+export const STALE_PERIOD_FOR_CRON = Duration.days(1);
+
+export interface ReconcileMonitoringProps {
+  readonly function: BundledFunction;
+  /** Between two runs; null for a cron schedule. */
+  readonly interval: Duration | null;
+}
 
 export interface RedeployMonitoringProps {
   /** The functions EventBridge invokes asynchronously. */
@@ -107,6 +137,11 @@ export interface RedeployMonitoringProps {
   readonly redeployDeadLetterQueue: sqs.IQueue;
   /** Each gets an alarm on its first message and a line on the dashboard. */
   readonly deadLetterQueues: readonly sqs.IQueue[];
+  /**
+   * The scheduled reconcile: its errors alarmed and charted, its ServicesStale alarmed across two runs.
+   * @default - no reconcile
+   */
+  readonly reconcile?: ReconcileMonitoringProps;
   /**
    * @default - no subscription
    */
@@ -128,12 +163,16 @@ export class RedeployMonitoring extends Construct {
   public readonly servicesFlappingAlarm: cloudwatch.Alarm;
   /** Per change function: an event waited long in Lambda's asynchronous queue, or was given up on. */
   public readonly asyncBacklogAlarms: readonly cloudwatch.Alarm[];
+  /** Services found stale by two reconcile runs in a row; absent without a reconcile. */
+  public readonly servicesStaleAlarm?: cloudwatch.Alarm;
   /** Every alarm above. */
   public readonly alarms: readonly cloudwatch.Alarm[];
   public readonly dashboard: cloudwatch.Dashboard;
   public readonly reportsQuery: logs.QueryDefinition;
   public readonly failedServicesQuery: logs.QueryDefinition;
   public readonly workerOutcomesQuery: logs.QueryDefinition;
+  /** Absent without a reconcile. */
+  public readonly reconcileReportsQuery?: logs.QueryDefinition;
 
   /** One of the functions' metrics (Embedded Metric Format, one `service` dimension), summed over `period`. */
   public static metric(name: MetricName, period = Duration.minutes(5)): cloudwatch.Metric {
@@ -174,8 +213,9 @@ export class RedeployMonitoring extends Construct {
     );
     const errors = (fn: BundledFunction) =>
       fn.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM });
+    const reconciler = props.reconcile?.function;
     this.functionErrorAlarms = [
-      ...props.functions.map((fn) =>
+      ...[...props.functions, ...(reconciler === undefined ? [] : [reconciler])].map((fn) =>
         alarm(
           `${fn.node.id}Errors`,
           errors(fn),
@@ -230,6 +270,9 @@ export class RedeployMonitoring extends Construct {
         `Lambda gave up on an event for the ${fn.node.id} function (too old, or out of retries). It is in the failed-invocation queue: replay it once the cause is fixed, or the services using that item keep the old value.`,
       ),
     ]);
+    if (props.reconcile !== undefined) {
+      this.servicesStaleAlarm = this.createStaleAlarm(props.reconcile, notify);
+    }
     this.alarms = [
       this.servicesFailedAlarm,
       ...this.functionErrorAlarms,
@@ -237,6 +280,7 @@ export class RedeployMonitoring extends Construct {
       this.redeployDeadLetterAlarm,
       this.servicesFlappingAlarm,
       ...this.asyncBacklogAlarms,
+      ...(this.servicesStaleAlarm === undefined ? [] : [this.servicesStaleAlarm]),
     ];
 
     const changeLogGroups = props.functions.map((fn) => fn.logGroup);
@@ -258,7 +302,39 @@ export class RedeployMonitoring extends Construct {
       logGroups: [props.worker.logGroup],
     });
 
+    if (reconciler !== undefined) {
+      this.reconcileReportsQuery = new logs.QueryDefinition(this, 'ReconcileReportsQuery', {
+        queryDefinitionName: `${queryFolder}/reconcile reports`,
+        queryString: RECONCILE_REPORTS_QUERY,
+        logGroups: [reconciler.logGroup],
+      });
+    }
+
     this.dashboard = this.createDashboard(props, changeLogGroups, logGroups);
+  }
+
+  /**
+   * ServicesStale comes once per run, 0 included. Its minimum over a period of one run's spacing is at least 1
+   * only when every run of the period found stale services; two such periods in a row fire the alarm. Missing
+   * data stays missing: no run reported means the staleness is not known (the reconcile's errors alarm and the
+   * failed-invocation queue say why), not that nothing is stale, nor that something is.
+   */
+  private createStaleAlarm(reconcile: ReconcileMonitoringProps, notify: actions.SnsAction): cloudwatch.Alarm {
+    const period = reconcile.interval ?? STALE_PERIOD_FOR_CRON;
+    const stale = RedeployMonitoring.metric(METRICS.ServicesStale, period).with({
+      statistic: cloudwatch.Stats.MINIMUM,
+    });
+    const created = stale.createAlarm(this, METRICS.ServicesStale, {
+      alarmDescription: `Two reconcile runs in a row found ECS services deployed before a value they read became current: their tasks still run the old value. The "reconcile reports" saved query lists them (report.services[].stale says which value and since when). In fix mode they were queued: look for them in the "worker outcomes" query and the redeploy dead-letter queue. In report mode, redeploy them (\`rotation-redeploy audit --fix\`) or let a change reach them.`,
+      threshold: 1,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+    });
+    created.addAlarmAction(notify);
+    created.addOkAction(notify);
+    return created;
   }
 
   private createTopic(alarmEmail: string | undefined): sns.Topic {
@@ -301,7 +377,12 @@ export class RedeployMonitoring extends Construct {
     changeLogGroups: readonly logs.ILogGroup[],
     logGroups: readonly logs.ILogGroup[],
   ): cloudwatch.Dashboard {
-    const allFunctions = [...props.functions, props.worker];
+    const reconciler = props.reconcile?.function;
+    const allFunctions = [
+      ...props.functions,
+      props.worker,
+      ...(reconciler === undefined ? [] : [reconciler]),
+    ];
     const fnMetrics = (of: (fn: BundledFunction) => cloudwatch.IMetric) => allFunctions.map(of);
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
     dashboard.addWidgets(
@@ -387,6 +468,27 @@ export class RedeployMonitoring extends Construct {
         width: 8,
       }),
     );
+    if (reconciler !== undefined) {
+      dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Reconcile: stale services found by each run',
+          left: [
+            RedeployMonitoring.metric(METRICS.ServicesStale).with({
+              statistic: cloudwatch.Stats.MAXIMUM,
+              label: 'ServicesStale',
+            }),
+          ],
+          width: 12,
+        }),
+        new cloudwatch.LogQueryWidget({
+          title: 'Reconcile reports',
+          logGroupNames: [reconciler.logGroup.logGroupName],
+          queryString: RECONCILE_REPORTS_QUERY.toString(),
+          width: 12,
+          height: 6,
+        }),
+      );
+    }
     dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 24, height: 3 }),
     );

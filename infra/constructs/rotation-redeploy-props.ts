@@ -5,11 +5,12 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { SelectionMode } from '../../functions/contract.ts';
+import { RECONCILE_MODES, type ReconcileMode, type SelectionMode } from '../../functions/contract.ts';
 import { isAccountId } from '../../functions/core/arn.ts';
 import { DEFAULTS, describeLimit, isWithin, LIMITS, type Limit } from '../../functions/wiring/limits.ts';
 import { InvalidPropsError } from '../errors.ts';
 import { DEFAULT_BUNDLE_DIR } from './bundled-function.ts';
+import { parseReconcileSchedule, type ReconcileSchedule } from './reconcile-schedule.ts';
 
 export interface RotationRedeployProps {
   /**
@@ -116,6 +117,31 @@ export interface RotationRedeployProps {
    * @default - this stack's account alone
    */
   readonly sourceAccounts?: readonly string[];
+  /**
+   * The scheduled reconcile, the audit run on `reconcileSchedule`: `fix` queues the redeploys of the services
+   * deployed before a value they read became current, `report` only logs them, `off` deploys no reconcile.
+   * A `dryRun` stack reconciles in `report` mode.
+   * @default - `DEFAULTS.reconcile` ('fix')
+   */
+  readonly reconcile?: ReconcileMode;
+  /**
+   * When the reconcile runs: an EventBridge `rate(...)` (from 15 minutes to 3 days) or `cron(...)` expression.
+   * @default - `DEFAULTS.reconcileSchedule` ('rate(6 hours)')
+   */
+  readonly reconcileSchedule?: string;
+  /**
+   * The reconcile's calls per second of each ECS read action and of the metadata reads, within
+   * `LIMITS.reconcileReadsPerSecond`: its share of buckets that change events and CI/CD use too.
+   * @default - `LIMITS.reconcileReadsPerSecond.default`
+   */
+  readonly reconcileReadsPerSecond?: number;
+}
+
+/** The reconcile as deployed: its mode, its schedule and its share of the read buckets. */
+export interface ReconcileSettings {
+  readonly mode: 'fix' | 'report';
+  readonly schedule: ReconcileSchedule;
+  readonly readsPerSecond: number;
 }
 
 /** The props with every default filled in and every value checked. */
@@ -135,6 +161,8 @@ export interface RotationRedeploySettings {
   readonly ecsShare: number;
   /** Undefined: this stack's own account alone (known only at deployment). */
   readonly sourceAccounts?: readonly string[];
+  /** Null with `reconcile: 'off'`. */
+  readonly reconcile: ReconcileSettings | null;
 }
 
 /** Fills in the defaults and refuses, naming the prop and its allowed range, what cannot be deployed. */
@@ -179,6 +207,7 @@ export function settingsFromProps(props: RotationRedeployProps): RotationRedeplo
     ),
     ecsShare: checked('ecsShare', LIMITS.ecsShare, props.ecsShare),
     sourceAccounts: sourceAccountsOf(props.sourceAccounts),
+    reconcile: reconcileOf(props),
   };
 }
 
@@ -195,6 +224,26 @@ function sourceAccountsOf(accounts: readonly string[] | undefined): readonly str
   }
   return [...new Set(accounts)];
 }
+
+function reconcileOf(props: RotationRedeployProps): ReconcileSettings | null {
+  const mode = props.reconcile ?? DEFAULTS.reconcile;
+  if (!RECONCILE_MODE_CHOICES.includes(mode)) {
+    throw new InvalidPropsError(`reconcile must be "fix", "report" or "off", got ${JSON.stringify(mode)}`);
+  }
+  // Checked even when off, so turning it on later does not reveal a value refused all along.
+  const schedule = parseReconcileSchedule(props.reconcileSchedule ?? DEFAULTS.reconcileSchedule);
+  if ('problem' in schedule) throw new InvalidPropsError(`reconcileSchedule must be ${schedule.problem}`);
+  const readsPerSecond = checked(
+    'reconcileReadsPerSecond',
+    LIMITS.reconcileReadsPerSecond,
+    props.reconcileReadsPerSecond,
+    " (ECS's read buckets refill 20 a second)",
+  );
+  if (mode === 'off') return null;
+  return { mode: props.dryRun === true ? 'report' : mode, schedule, readsPerSecond };
+}
+
+const RECONCILE_MODE_CHOICES: readonly string[] = RECONCILE_MODES;
 
 function checked(key: string, limit: Limit, value: number | undefined, why = ''): number {
   const resolved = value ?? limit.default;

@@ -16,6 +16,7 @@ import { createChangeRules } from './change-rules.ts';
 import { createDeadLetterQueue } from './dead-letter-queue.ts';
 import { assignEcsShares } from './ecs-shares.ts';
 import { grantPlanning, grantRedeploying } from './permissions.ts';
+import { createReconcile, RECONCILE_CONCURRENCY } from './reconcile.ts';
 import { createChangeFunctions, createRedeployWorker } from './redeploy-functions.ts';
 import { RedeployMonitoring } from './redeploy-monitoring.ts';
 import { createRedeployQueue, subscribeWorker, WORKER_SETTINGS } from './redeploy-queue.ts';
@@ -51,6 +52,10 @@ export class RotationRedeploy extends Construct {
   public readonly deliveryDeadLetterQueue: sqs.Queue;
   /** Invocation records of events a function failed on after Lambda's retries. */
   public readonly failedInvocationQueue: sqs.Queue;
+  /** The scheduled audit; absent with `reconcile: 'off'`. */
+  public readonly reconcile?: BundledFunction;
+  /** The rule that runs `reconcile` on its schedule; absent with `reconcile: 'off'`. */
+  public readonly reconcileScheduleRule?: events.Rule;
   public readonly monitoring: RedeployMonitoring;
 
   constructor(scope: Construct, id: string, props: RotationRedeployProps = {}) {
@@ -93,7 +98,21 @@ export class RotationRedeploy extends Construct {
     this.redeployWorker = createRedeployWorker(this, shared);
     this.redeployEventSource = subscribeWorker(this.redeployQueue, this.redeployWorker);
     grantRedeploying(this.redeployWorker, { ...shared, codeDeploy: settings.codeDeploy });
-    this.functions = [...this.changeFunctions, this.redeployWorker];
+    const reconcile =
+      settings.reconcile === null
+        ? undefined
+        : createReconcile(this, {
+            ...shared,
+            reconcile: settings.reconcile,
+            deliveryDeadLetterQueue: this.deliveryDeadLetterQueue,
+          });
+    this.reconcile = reconcile?.function;
+    this.reconcileScheduleRule = reconcile?.rule;
+    this.functions = [
+      ...this.changeFunctions,
+      this.redeployWorker,
+      ...(reconcile === undefined ? [] : [reconcile.function]),
+    ];
     // Every function that may call ECS, with the processes it can run at once: a new one must be added here.
     assignEcsShares(settings.ecsShare, [
       ...this.changeFunctions.map((fn) => ({
@@ -101,6 +120,7 @@ export class RotationRedeploy extends Construct {
         concurrency: settings.reservedConcurrency ?? FUNCTION_DEFAULTS.reservedConcurrency,
       })),
       { fn: this.redeployWorker, concurrency: WORKER_SETTINGS.maxConcurrency },
+      ...(reconcile === undefined ? [] : [{ fn: reconcile.function, concurrency: RECONCILE_CONCURRENCY }]),
     ]);
 
     const rules = createChangeRules(this, {
@@ -120,6 +140,10 @@ export class RotationRedeploy extends Construct {
       deadLetterQueues: [this.deliveryDeadLetterQueue, this.failedInvocationQueue],
       redeployQueue: this.redeployQueue,
       redeployDeadLetterQueue: this.redeployDeadLetterQueue,
+      reconcile:
+        reconcile === undefined || settings.reconcile === null
+          ? undefined
+          : { function: reconcile.function, interval: settings.reconcile.schedule.interval },
       alarmEmail: props.alarmEmail,
       alarmTopic: props.alarmTopic,
     });

@@ -40,15 +40,18 @@ describe('the CDK app', () => {
       updatesPerSecond: '3',
       coalesceWindow: '120',
       maxReceiveCount: 8,
+      reconcile: 'fix',
+      reconcileSchedule: 'cron(0 3 * * ? *)',
+      reconcileReadsPerSecond: '2.5',
     });
 
     // Assess
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const template = run.template();
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
     const changeFunctions = template.findResources('AWS::Lambda::Function', {
-      Properties: { Environment: { Variables: { SELECTION_MODE: Match.anyValue() } } },
+      Properties: { Environment: { Variables: { COALESCE_SECONDS: Match.anyValue() } } },
     });
     expect(Object.keys(changeFunctions)).toHaveLength(2);
     for (const fn of Object.values(changeFunctions)) {
@@ -66,8 +69,20 @@ describe('the CDK app', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }),
     });
-    template.resourceCountIs('AWS::Events::Rule', 3);
-    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    // A dry-run stack's reconcile only reports, whatever its mode: it gets no queue.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          RECONCILE_MODE: 'report',
+          READS_PER_SECOND: '2.5',
+          SELECTION_MODE: 'tagged',
+          QUEUE_URL: Match.absent(),
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
+    template.resourceCountIs('AWS::Events::Rule', 4);
+    template.resourceCountIs('AWS::Logs::LogGroup', 4);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
   });
 

@@ -77,8 +77,11 @@ describe('cdk-nag AwsSolutions checks', () => {
         'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:application:*]',
         'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:*/*]',
         'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentconfig:*]',
+        'RotationRedeploy/Reconcile/ReconcilePolicy: AwsSolutions-IAM5[Resource::*]',
+        'RotationRedeploy/Reconcile/ReconcilePolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]',
+        'RotationRedeploy/Reconcile/ReconcilePolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]',
         // Tracing only: X-Ray's two actions take no resource.
-        ...['SecretChanged', 'ParameterChanged', 'RedeployWorker'].map(
+        ...['SecretChanged', 'ParameterChanged', 'RedeployWorker', 'Reconcile'].map(
           (fn) => `RotationRedeploy/${fn}/Role: AwsSolutions-IAM5[Resource::*]`,
         ),
       ].sort(),

@@ -24,6 +24,9 @@ describe('CDK context', () => {
       sourceAccounts: undefined,
       bundleDir: undefined,
       codeDeploy: true,
+      reconcile: undefined,
+      reconcileSchedule: undefined,
+      reconcileReadsPerSecond: undefined,
     });
   });
 
@@ -68,6 +71,13 @@ describe('CDK context', () => {
       { sourceAccounts: ['111111111111', '222222222222'] },
       { sourceAccounts: ['111111111111', '222222222222'] },
     ],
+    [{ reconcile: 'report' }, { reconcile: 'report' }],
+    [{ reconcile: 'off' }, { reconcile: 'off' }],
+    [{ reconcileSchedule: 'rate(1 hour)' }, { reconcileSchedule: 'rate(1 hour)' }],
+    [{ reconcileSchedule: ' rate(15 minutes) ' }, { reconcileSchedule: 'rate(15 minutes)' }],
+    [{ reconcileSchedule: 'cron(0 4 ? * MON-FRI *)' }, { reconcileSchedule: 'cron(0 4 ? * MON-FRI *)' }],
+    [{ reconcileReadsPerSecond: '0.5' }, { reconcileReadsPerSecond: 0.5 }],
+    [{ reconcileReadsPerSecond: 20 }, { reconcileReadsPerSecond: 20 }],
     // Keys of CDK itself and of other tools are none of our business.
     [{ '@aws-cdk/core:newStyleStackSynthesis': true, 'cli-telemetry': false }, {}],
   ])('reads %j', (context, expected) => {
@@ -107,6 +117,35 @@ describe('CDK context', () => {
     [{ maxReceiveCount: '0' }, /Context maxReceiveCount must be .*1 to 1000.*; got "0"/],
     [{ maxReceiveCount: 1001 }, /Context maxReceiveCount must be/],
     [{ maxReceiveCount: 'five' }, /Context maxReceiveCount must be/],
+    [{ reconcile: 'on' }, /Context reconcile must be fix \| report \| off .*; got "on"/],
+    [{ reconcile: true }, /Context reconcile must be/],
+    [
+      { reconcileSchedule: 'every 6 hours' },
+      /Context reconcileSchedule must be rate\(N minutes\|hours\|days\).*got "every 6 hours"/,
+    ],
+    [
+      { reconcileSchedule: 'rate(5 minutes)' },
+      /Context reconcileSchedule must be a rate from 15 minutes .* to 3 days.*got "rate\(5 minutes\)"/,
+    ],
+    [{ reconcileSchedule: 'rate(4 days)' }, /Context reconcileSchedule must be a rate from 15 minutes/],
+    [
+      { reconcileSchedule: 'rate(1 hours)' },
+      /Context reconcileSchedule must be written as EventBridge writes it, rate\(1 hour\)/,
+    ],
+    [{ reconcileSchedule: 'rate(2 hour)' }, /rate\(2 hours\), got "rate\(2 hour\)"/],
+    [{ reconcileSchedule: 'rate(0 hours)' }, /a rate of a positive number/],
+    [{ reconcileSchedule: 'cron(0 4 * * *)' }, /a cron expression of 6 fields .*got 5/],
+    [
+      { reconcileSchedule: 'cron(0 4 * * MON *)' },
+      /a cron expression with \? in day-of-month or day-of-week/,
+    ],
+    [{ reconcileSchedule: 6 }, /Context reconcileSchedule must be rate\(N minutes.*; got 6/],
+    [
+      { reconcileReadsPerSecond: '0' },
+      /Context reconcileReadsPerSecond must be .*above 0 and at most 20.*; got "0"/,
+    ],
+    [{ reconcileReadsPerSecond: '21' }, /Context reconcileReadsPerSecond must be/],
+    [{ reconcile_schedule: 'rate(1 hour)' }, /did you mean reconcileSchedule\?/],
     [
       { maxRedeploysPerHour: '0' },
       /Context maxRedeploysPerHour must be .*a whole number from 1 to 60.*; got "0"/,

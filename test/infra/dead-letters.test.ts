@@ -65,6 +65,7 @@ describe('dead-letter queues', () => {
     const { stack, template } = synthesize(bundleDir, { cloudTrailFallback: true });
     const queue = logicalIdOf(stack.redeploy.deliveryDeadLetterQueue);
     const rules = [
+      stack.redeploy.reconcileScheduleRule,
       stack.redeploy.secretLabelUpdatedRule,
       stack.redeploy.parameterChangedRule,
       stack.redeploy.cloudTrailSecretRule,

@@ -1,3 +1,4 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStubBundleDir, logicalIdOf, synthesize } from './synth.ts';
 
@@ -63,9 +64,11 @@ describe('event rules', () => {
     const { template, stack } = synthesize(bundleDir);
 
     // Act
-    const rules = template.findResources('AWS::Events::Rule');
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: Match.anyValue() },
+    });
 
-    // Assess
+    // Assess: the change rules (the reconcile's rule has a schedule, no pattern).
     expect(Object.keys(rules)).toHaveLength(2);
     expect(JSON.stringify(rules)).not.toContain('CloudTrail');
     expect(stack.redeploy.cloudTrailSecretRule).toBeUndefined();
@@ -81,7 +84,8 @@ describe('event rules', () => {
     });
 
     // Assess
-    expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(3);
+    // The change rules and the reconcile's schedule.
+    expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(4);
     expect(Object.values(rules)).toHaveLength(1);
     const properties = Object.values(rules)[0]?.Properties;
     // RotationSucceeded arrives as a service event whose responseElements is null: a filter there never matches.
@@ -112,8 +116,8 @@ describe('event rules', () => {
       // Act
       const rules = Object.values(template.findResources('AWS::Events::Rule'));
 
-      // Assess
-      expect(rules).toHaveLength(cloudTrailFallback ? 3 : 2);
+      // Assess: the change rules and the reconcile's schedule.
+      expect(rules).toHaveLength(cloudTrailFallback ? 4 : 3);
       for (const rule of rules) {
         expect(rule.Properties.Targets).toEqual([
           expect.objectContaining({
@@ -132,12 +136,14 @@ describe('event rules', () => {
       [stack.redeploy.secretLabelUpdatedRule, stack.redeploy.secretChanged],
       [stack.redeploy.parameterChangedRule, stack.redeploy.parameterChanged],
       [stack.redeploy.cloudTrailSecretRule, stack.redeploy.secretChanged],
+      [stack.redeploy.reconcileScheduleRule, stack.redeploy.reconcile],
     ] as const;
 
     // Act & Assess
-    template.resourceCountIs('AWS::Lambda::Permission', 3);
+    template.resourceCountIs('AWS::Lambda::Permission', 4);
     for (const [rule, fn] of rules) {
-      if (rule === undefined) throw new Error('the CloudTrail rule should exist');
+      if (rule === undefined || fn === undefined)
+        throw new Error('the CloudTrail and reconcile rules should exist');
       template.hasResourceProperties('AWS::Lambda::Permission', {
         Action: 'lambda:InvokeFunction',
         Principal: 'events.amazonaws.com',

@@ -60,8 +60,8 @@ describe('functions', () => {
     // Act
     const functions = stack.redeploy.changeFunctions.map((fn) => resources[logicalIdOf(fn.function)]);
 
-    // Assess
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+    // Assess: the change functions, the worker and the reconcile.
+    template.resourceCountIs('AWS::Lambda::Function', 4);
     expect(functions).toHaveLength(2);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables).toEqual({
@@ -189,6 +189,7 @@ describe('functions', () => {
         logicalIdOf(stack.redeploy.secretChanged.logGroup),
         logicalIdOf(stack.redeploy.parameterChanged.logGroup),
         logicalIdOf(stack.redeploy.redeployWorker.logGroup),
+        logicalIdOf(stack.redeploy.reconcile?.logGroup ?? stack.redeploy.redeployWorker.logGroup),
       ].sort(),
     );
     for (const group of Object.values(groups)) {
@@ -204,9 +205,9 @@ describe('functions', () => {
     const queueArn = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.failedInvocationQueue), 'Arn'] };
 
     // Act & Assess
-    // Two: the worker is never invoked asynchronously.
-    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
-    for (const fn of stack.redeploy.changeFunctions) {
+    // Three: the worker is never invoked asynchronously; the reconcile is, by its schedule.
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
+    for (const fn of [...stack.redeploy.changeFunctions, ...[stack.redeploy.reconcile ?? []].flat()]) {
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: logicalIdOf(fn.function) },
         Qualifier: '$LATEST',

@@ -107,9 +107,9 @@ describe('alarms', () => {
     // Act
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
-    // Assess: 3 dead-letter queues + ServicesFailed + 3 functions' errors + ServicesFlapping + 2 change
-    // functions' asynchronous event age and dropped events.
-    expect(alarms).toHaveLength(12);
+    // Assess: 3 dead-letter queues + ServicesFailed + 4 functions' errors + ServicesFlapping + 2 change
+    // functions' asynchronous event age and dropped events + ServicesStale.
+    expect(alarms).toHaveLength(14);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topic]);
       expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -187,7 +187,7 @@ describe('alarms', () => {
     // Assess
     template.resourceCountIs('AWS::SNS::Topic', 0);
     template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
-    expect(alarms).toHaveLength(12);
+    expect(alarms).toHaveLength(14);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([EXISTING_TOPIC]);
   });
 
@@ -244,7 +244,7 @@ describe('dashboard', () => {
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
 
     // Assess
-    expect(alarmIds).toHaveLength(12);
+    expect(alarmIds).toHaveLength(14);
     expect(stack.redeploy.monitoring.alarms.map(logicalIdOf).sort()).toEqual([...alarmIds].sort());
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
   });
@@ -288,11 +288,13 @@ describe('saved Logs Insights queries', () => {
       }),
     )[0];
 
-    // Assess: the change functions' failures and the worker's last attempts alike.
+    // Assess: the change functions' failures and the worker's last attempts alike (the reconcile logs its
+    // report, never this line: it queues, the worker redeploys).
     expect(query?.Properties.LogGroupNames).toEqual(
-      stack.redeploy.functions.map((fn) => ({ Ref: logicalIdOf(fn.logGroup) })),
+      [...stack.redeploy.changeFunctions, stack.redeploy.redeployWorker].map((fn) => ({
+        Ref: logicalIdOf(fn.logGroup),
+      })),
     );
-    expect(stack.redeploy.functions).toContain(stack.redeploy.redeployWorker);
     const text: string = query?.Properties.QueryString;
     expect(text).toContain('| filter message = "service redeploy failed"');
     // Not `service.…`: Powertools Logger reserves `service` for its own service name and drops the attribute.

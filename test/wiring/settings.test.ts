@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../functions/core/errors.ts';
-import { settingsFromEnv, workerSettingsFromEnv } from '../../functions/wiring/settings.ts';
+import {
+  reconcileSettingsFromEnv,
+  settingsFromEnv,
+  workerSettingsFromEnv,
+} from '../../functions/wiring/settings.ts';
 
 describe('settingsFromEnv', () => {
   it('defaults to a direct, real run over every cluster with 8 in flight and 2 updates a second', () => {
@@ -103,5 +107,58 @@ describe('workerSettingsFromEnv', () => {
   ])('refuses %o, naming the variable', (env, message) => {
     expect(() => workerSettingsFromEnv(env)).toThrow(ConfigurationError);
     expect(() => workerSettingsFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('reconcileSettingsFromEnv', () => {
+  const QUEUED = { QUEUE_URL: 'https://sqs/q', TABLE_NAME: 'state' };
+
+  it('defaults to fix, reading 5 a second', () => {
+    expect(reconcileSettingsFromEnv(QUEUED)).toMatchObject({
+      mode: 'fix',
+      readsPerSecond: 5,
+      ...{ queueUrl: 'https://sqs/q' },
+    });
+  });
+
+  it.each([
+    [
+      { ...QUEUED, RECONCILE_MODE: 'report', READS_PER_SECOND: '0.5' },
+      { mode: 'report', readsPerSecond: 0.5 },
+    ],
+    [
+      { RECONCILE_MODE: 'report', TABLE_NAME: 'state' },
+      { mode: 'report', queueUrl: null },
+    ],
+    [{ RECONCILE_MODE: 'report' }, { mode: 'report', tableName: null }],
+    [
+      { ...QUEUED, READS_PER_SECOND: '20' },
+      { mode: 'fix', readsPerSecond: 20 },
+    ],
+    // A dry-run stack redeploys nothing, whatever the reconcile's mode says.
+    [
+      { RECONCILE_MODE: 'fix', DRY_RUN: 'true' },
+      { mode: 'report', dryRun: true },
+    ],
+  ])('reads %o', (env, expected) => {
+    expect(reconcileSettingsFromEnv(env)).toMatchObject(expected);
+  });
+
+  it.each([
+    [{ ...QUEUED, RECONCILE_MODE: 'off' }, 'RECONCILE_MODE must be "fix" or "report", got "off"'],
+    [{ ...QUEUED, RECONCILE_MODE: 'FIX' }, 'RECONCILE_MODE must be "fix" or "report", got "FIX"'],
+    [
+      { ...QUEUED, READS_PER_SECOND: '0' },
+      'READS_PER_SECOND must be a number above 0 and at most 20, got "0"',
+    ],
+    [
+      { ...QUEUED, READS_PER_SECOND: '21' },
+      'READS_PER_SECOND must be a number above 0 and at most 20, got "21"',
+    ],
+    [{ TABLE_NAME: 'state' }, 'RECONCILE_MODE "fix" needs QUEUE_URL and TABLE_NAME'],
+    [{}, 'RECONCILE_MODE "fix" needs QUEUE_URL and TABLE_NAME'],
+  ])('refuses %o, naming the variable', (env, message) => {
+    expect(() => reconcileSettingsFromEnv(env)).toThrow(ConfigurationError);
+    expect(() => reconcileSettingsFromEnv(env)).toThrow(message);
   });
 });
