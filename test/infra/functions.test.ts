@@ -122,7 +122,7 @@ describe('functions', () => {
     );
 
     // Assess
-    expect(variables.map((env) => env.CODE_DEPLOY)).toEqual(['false', 'false', 'false']);
+    expect(variables.map((env) => env.CODE_DEPLOY)).toEqual(['false', 'false', 'false', 'false']);
   });
 
   it.each([

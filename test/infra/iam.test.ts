@@ -221,8 +221,9 @@ describe('IAM', () => {
     expect(allActions(off).filter((action) => action.startsWith('codedeploy:'))).toEqual([]);
     // CodeDeploy acts with the service role its group names: the tool passes no role to anything.
     expect(allActions(on)).not.toContain('iam:PassRole');
-    // Without CodeDeploy the worker needs no read of ECS services either.
-    expect(allActions(off).filter((action) => action === 'ecs:DescribeServices')).toHaveLength(2);
+    // Without CodeDeploy the worker needs no read of ECS services either: the change functions and the
+    // reconcile describe them to scan.
+    expect(allActions(off).filter((action) => action === 'ecs:DescribeServices')).toHaveLength(3);
   });
 
   it('lets the worker consume, delay and put back messages of the redeploy queue, and nothing else of SQS', () => {
