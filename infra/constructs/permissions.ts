@@ -54,15 +54,6 @@ export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps):
   const stack = Stack.of(fn);
   // Any Region (a forwarded event can name a secret in another one), but only the accounts whose events count.
   const accounts = props.sourceAccounts ?? [stack.account];
-  const secretsOf = (account: string) =>
-    stack.formatArn({
-      service: 'secretsmanager',
-      region: '*',
-      account,
-      resource: 'secret',
-      resourceName: '*',
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
   return attachPolicy(fn, 'PlanPolicy', [
     {
       statement: {
@@ -105,10 +96,10 @@ export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps):
       statement: {
         sid: 'ReadWhichVersionASecretLabelPointsTo',
         actions: ['secretsmanager:DescribeSecret'],
-        resources: accounts.map(secretsOf),
+        resources: accounts.map((account) => secretsOf(stack, account)),
       },
       acknowledge: accounts.map((account) => ({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:${Token.isUnresolved(account) ? '<AWS::AccountId>' : account}:secret:*]`,
+        id: secretsFinding(account),
         reason:
           'The changed secret is known only from the event, in any Region of the accounts whose events count (sourceAccounts). secretsmanager:DescribeSecret returns metadata (which version each label points to), never the value, and another account answers only where its secret’s resource policy allows this role.',
       })),
@@ -201,6 +192,11 @@ export interface ReconcilePermissionsProps {
   readonly redeployQueue?: sqs.IQueue | undefined;
   /** Selection mode `tagged`: the services are found through the tagging API. */
   readonly tagged: boolean;
+  /**
+   * The accounts whose secrets it may date, as for the change functions' DescribeSecret.
+   * @default - this stack's account alone
+   */
+  readonly sourceAccounts?: readonly string[] | undefined;
 }
 
 /**
@@ -212,6 +208,7 @@ export interface ReconcilePermissionsProps {
  */
 export function grantReconciling(fn: BundledFunction, props: ReconcilePermissionsProps): iam.Policy {
   const stack = Stack.of(fn);
+  const accounts = props.sourceAccounts ?? [stack.account];
   const fix = props.redeployQueue !== undefined;
   const discovery = [
     'ecs:ListClusters',
@@ -255,13 +252,13 @@ export function grantReconciling(fn: BundledFunction, props: ReconcilePermission
       statement: {
         sid: 'ReadWhenEachSecretVersionWasCreated',
         actions: ['secretsmanager:ListSecretVersionIds'],
-        resources: [anySecretArn(stack)],
+        resources: accounts.map((account) => secretsOf(stack, account)),
       },
-      acknowledge: {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]',
+      acknowledge: accounts.map((account) => ({
+        id: secretsFinding(account),
         reason:
-          'Task definitions may reference secrets of other accounts and Regions, known only from the scan. secretsmanager:ListSecretVersionIds returns each version’s labels and creation time, never a value, and another account answers only where its secret’s resource policy allows this role.',
-      },
+          'The secrets task definitions reference are known only from the scan, in any Region of the accounts whose secrets the tool trusts (sourceAccounts). secretsmanager:ListSecretVersionIds returns each version’s labels and creation time, never a value, and another account answers only where its secret’s resource policy allows this role; a reference to an account not listed is reported as one the audit cannot date.',
+      })),
     },
     {
       statement: {
@@ -424,16 +421,21 @@ function deploymentGroupArns(stack: Stack): string {
   return codeDeployArn(stack, 'deploymentgroup', '*/*');
 }
 
-/** Any secret of any account and Region: a reference or an event may name one elsewhere. */
-function anySecretArn(stack: Stack): string {
+/** Every secret of `account`, in any Region (a forwarded event or a reference can name another one). */
+function secretsOf(stack: Stack, account: string): string {
   return stack.formatArn({
     service: 'secretsmanager',
     region: '*',
-    account: '*',
+    account,
     resource: 'secret',
     resourceName: '*',
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
+}
+
+/** cdk-nag's id for the wildcard in `secretsOf(account)`, as it renders the resource. */
+function secretsFinding(account: string): string {
+  return `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:${Token.isUnresolved(account) ? '<AWS::AccountId>' : account}:secret:*]`;
 }
 
 function clusterArns(stack: Stack): string {

@@ -77,6 +77,7 @@ export function createReconcile(scope: Construct, props: ReconcileProps): Reconc
     stateTable: props.stateTable,
     redeployQueue: fix ? props.redeployQueue : undefined,
     tagged: settings.selectionMode === 'tagged',
+    sourceAccounts: settings.sourceAccounts,
   });
   const rule = new events.Rule(scope, 'ReconcileScheduleRule', {
     description: `Runs the reconcile (${reconcile.mode}): ${reconcile.schedule.expression}`,

@@ -79,7 +79,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentconfig:*]',
         'RotationRedeploy/Reconcile/ReconcilePolicy: AwsSolutions-IAM5[Resource::*]',
         'RotationRedeploy/Reconcile/ReconcilePolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]',
-        'RotationRedeploy/Reconcile/ReconcilePolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:*:secret:*]',
+        'RotationRedeploy/Reconcile/ReconcilePolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:*]',
         // Tracing only: X-Ray's two actions take no resource.
         ...['SecretChanged', 'ParameterChanged', 'RedeployWorker', 'Reconcile'].map(
           (fn) => `RotationRedeploy/${fn}/Role: AwsSolutions-IAM5[Resource::*]`,

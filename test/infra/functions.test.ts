@@ -75,7 +75,7 @@ describe('functions', () => {
         // CODE_DEPLOY services are deployed through their deployment group (context codeDeploy=false skips them).
         CODE_DEPLOY: 'true',
         // Its part of the stack's half of each ECS bucket: 6 processes may run at once (2 + 2 + the worker's 2).
-        ECS_SHARE: '0.083333',
+        ECS_SHARE: '0.071428',
         // To report a service the flap guard holds back as deferred.
         MAX_REDEPLOYS_PER_HOUR: '6',
         POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',

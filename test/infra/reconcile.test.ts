@@ -234,6 +234,24 @@ describe('what the reconcile may do', () => {
     });
   });
 
+  it('dates the secrets of this account by default, and of the source accounts when named', () => {
+    // Act
+    const own = statementsOf(synthesize(bundleDir));
+    const named = statementsOf(synthesize(bundleDir, { sourceAccounts: ['111111111111', '222222222222'] }));
+
+    // Assess
+    const resourceOf = (statements: ReturnType<typeof statementsOf>) =>
+      statements.find((statement) => statement.Sid === 'ReadWhenEachSecretVersionWasCreated')?.Resource;
+    const secretsIn = (account: unknown) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:*:', account, ':secret:*']],
+    });
+    expect(resourceOf(own)).toEqual(secretsIn({ Ref: 'AWS::AccountId' }));
+    expect(resourceOf(named)).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:*:111111111111:secret:*']] },
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:*:222222222222:secret:*']] },
+    ]);
+  });
+
   it('finds tagged services through the tagging API only with selection mode tagged', () => {
     // Act
     const all = actionsOf(synthesize(bundleDir));

@@ -175,7 +175,7 @@ describe('redeploy worker', () => {
       // The flap guard: the worker holds a service back past this many forced deployments in an hour.
       MAX_REDEPLOYS_PER_HOUR: '6',
       // Its part of the stack's half of each ECS bucket: 6 processes may run at once (2 + 2 + its own 2).
-      ECS_SHARE: '0.083333',
+      ECS_SHARE: '0.071428',
       POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',
       POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
