@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient, type ECSClientConfig } from '@aws-sdk/client-ecs';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { BucketLimit } from '../core/token-bucket.ts';
 import { DEFAULT_UPDATE_RATE, ecsLimits, paceEcsClient } from './ecs-pacing.ts';
 
 /**
@@ -39,6 +40,8 @@ export interface AwsClients {
   readonly sqs: SQSClient;
   /** The configuration the other clients share (no Region), for clients made per Region later. */
   readonly config: SharedClientConfig;
+  /** The bucket each ECS action is paced to in this process (burst, then refill per second). */
+  readonly ecsLimits: Readonly<Record<string, BucketLimit>>;
 }
 
 export interface ClientOptions {
@@ -90,5 +93,6 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
     dynamodb: new DynamoDBClient(config),
     sqs: new SQSClient(config),
     config: shared,
+    ecsLimits: limits,
   };
 }

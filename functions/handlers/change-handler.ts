@@ -11,7 +11,7 @@ import { createAwsClients } from '../aws/clients.ts';
 import { type Change, parseEventOfKind } from '../core/change.ts';
 import type { Telemetry } from '../core/ports.ts';
 import type { Report } from '../core/report.ts';
-import { changeAdapters } from '../wiring/adapters.ts';
+import { changeAdapters, clientOptionsOf } from '../wiring/adapters.ts';
 import { lambdaInvocation } from '../wiring/invocation.ts';
 import { logFailures, observability, warningsTo } from '../wiring/observability.ts';
 import { type Settings, settingsFromEnv } from '../wiring/settings.ts';
@@ -28,10 +28,7 @@ export interface ChangeHandlerDependencies {
 export function defaultDependencies(env: NodeJS.ProcessEnv = process.env): ChangeHandlerDependencies {
   const settings = settingsFromEnv(env);
   const { logger, metrics, telemetry } = observability();
-  const clients = createAwsClients({
-    updatesPerSecond: settings.updatesPerSecond,
-    ecsShare: settings.ecsShare,
-  });
+  const clients = createAwsClients(clientOptionsOf(settings));
   const ports = changeAdapters(clients, settings, warningsTo(telemetry));
   return { settings, ports, logger, metrics, telemetry };
 }

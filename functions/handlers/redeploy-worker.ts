@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { redeployQueueRecord } from '../app/redeploy-from-queue.ts';
 import { createAwsClients } from '../aws/clients.ts';
-import { workerAdapters } from '../wiring/adapters.ts';
+import { clientOptionsOf, workerAdapters } from '../wiring/adapters.ts';
 import { lambdaInvocation } from '../wiring/invocation.ts';
 import { observability } from '../wiring/observability.ts';
 import { workerSettingsFromEnv } from '../wiring/settings.ts';
@@ -14,10 +14,7 @@ import { workerSettingsFromEnv } from '../wiring/settings.ts';
 export function createWorkerHandler(env: NodeJS.ProcessEnv = process.env) {
   const settings = workerSettingsFromEnv(env);
   const { logger, metrics, telemetry } = observability();
-  const clients = createAwsClients({
-    updatesPerSecond: settings.updatesPerSecond,
-    ecsShare: settings.ecsShare,
-  });
+  const clients = createAwsClients(clientOptionsOf(settings));
   const ports = workerAdapters(clients, settings, telemetry);
   const processor = new BatchProcessor(EventType.SQS);
 

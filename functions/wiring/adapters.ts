@@ -3,7 +3,7 @@ import type { AuditPorts } from '../app/audit.ts';
 import type { HandleChangePorts } from '../app/handle-change.ts';
 import type { QueueWorkerPorts } from '../app/redeploy-from-queue.ts';
 import { AwsChangeVersions, regionalMetadataClients } from '../aws/change-versions.ts';
-import type { AwsClients } from '../aws/clients.ts';
+import type { AwsClients, ClientOptions } from '../aws/clients.ts';
 import { CodeDeployGroups } from '../aws/codedeploy-groups.ts';
 import { CodeDeployRedeployer } from '../aws/codedeploy-redeployer.ts';
 import { CodeDeployRollouts } from '../aws/codedeploy-rollouts.ts';
@@ -32,6 +32,15 @@ export interface PortWarnings {
   readonly unplaceable?: (serviceArn: string) => void;
   /** The state table could not be read or written; ECS was asked instead. */
   readonly storeError?: (error: unknown) => void;
+}
+
+/**
+ * How a function's clients pace ECS, from its settings: UpdateService at its own rate, every other ECS bucket
+ * to its part of the stack's share (`ECS_SHARE`, which the stack divides between the processes that can run
+ * at once).
+ */
+export function clientOptionsOf(settings: Pick<Settings, 'updatesPerSecond' | 'ecsShare'>): ClientOptions {
+  return { updatesPerSecond: settings.updatesPerSecond, ecsShare: settings.ecsShare };
 }
 
 const INVENTORIES: Record<SelectionMode, (clients: AwsClients, warnings: PortWarnings) => Inventory> = {
