@@ -73,6 +73,16 @@ export const LOG_MESSAGES = {
   redeployDeferred: 'redeploy deferred by the flap guard',
   /** One per scheduled reconcile run: the audit's report under `report`. */
   reconcileReport: 'reconcile report',
+  /**
+   * The worker refused a queue message it cannot trust (not JSON, missing fields, or a service ARN, cluster and
+   * name that do not name one service): nothing is done for it, and it is handed back at once so it reaches
+   * the dead-letter queue within seconds (warning; its last receive logs `service redeploy failed`).
+   */
+  redeployMessageRefused: 'redeploy message refused',
+  /** The worker found the service tagged to opt out when it looked again before redeploying (reason `opted-out`). */
+  serviceSkipped: 'service skipped',
+  /** The worker's invocation had too little time left to start this message: it is queued again, untried. */
+  redeployHandedBack: 'redeploy handed back, not enough time left',
 } as const;
 export type LogMessage = (typeof LOG_MESSAGES)[keyof typeof LOG_MESSAGES];
 

@@ -44,6 +44,7 @@ export class RotationRedeployStack extends Stack {
       reconcile: props.reconcile,
       reconcileSchedule: props.reconcileSchedule,
       reconcileReadsPerSecond: props.reconcileReadsPerSecond,
+      redriveRoleArns: props.redriveRoleArns,
     });
   }
 }

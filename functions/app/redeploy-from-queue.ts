@@ -1,7 +1,9 @@
 /**
  * The queue worker's use case: redeploy one service for the changes waiting on it, exactly once per change.
  * A repeated or redriven message finds its change done and does nothing; a change that arrived within the
- * coalescing window rides along with the first message's redeploy.
+ * coalescing window rides along with the first message's redeploy. No message is taken on trust: one that does
+ * not parse, or whose service ARN, cluster and name disagree, is refused; the service is read afresh from ECS
+ * by its ARN, and one tagged to opt out is skipped, whatever the message says.
  */
 import { LOG_MESSAGES, METRICS, SERVICE_LOG_KEY } from '../contract.ts';
 import { coveredBy } from '../core/change-key.ts';
@@ -14,15 +16,24 @@ import type {
   RedeployHistory,
   RedeployQueue,
   RetryDelay,
+  ServiceReader,
   Telemetry,
 } from '../core/ports.ts';
 import { parseRedeployMessage, type RedeployMessage } from '../core/queue-message.ts';
 import { failureReason } from '../core/report.ts';
+import { isOptedOut, type Service, type ServiceRef } from '../core/service.ts';
 
 /** Another message's worker holds the service: this message waits for a retry. */
 export class ServiceBusyError extends RotationRedeployError {
   constructor(serviceArn: string) {
     super(`${serviceArn} is being redeployed for another message right now; this one will be retried`);
+  }
+}
+
+/** ECS has no ACTIVE service with the message's ARN in its cluster (deleted, draining, or never there). */
+export class ServiceNotFoundError extends RotationRedeployError {
+  constructor(serviceArn: string, clusterArn: string) {
+    super(`ECS has no ACTIVE service ${serviceArn} in cluster ${clusterArn}`);
   }
 }
 
@@ -33,6 +44,8 @@ export type QueuedOutcome =
       readonly changeKeys: readonly string[];
     }
   | { readonly action: 'already-done' }
+  /** Tagged to opt out when read again: nothing was started and nothing marked done. */
+  | { readonly action: 'skipped'; readonly reason: 'opted-out' }
   /** The CodeDeploy deployment group runs another deployment; nothing was started. */
   | { readonly action: 'waiting'; readonly reason: string }
   /**
@@ -62,11 +75,14 @@ export interface RedeployFromQueuePorts {
   readonly pending: PendingRedeploys;
   readonly redeployer: Redeployer;
   readonly flapGuard?: FlapGuardPorts | undefined;
+  /** Reads the service afresh by its ARN (its opt-out tag may have been set since the message was queued). */
+  readonly services: ServiceReader;
 }
 
 /**
  * @param owner who holds the service meanwhile (the SQS message id)
  * @param holdMs how long the hold lasts if this worker dies (the queue's visibility timeout)
+ * @param until epoch milliseconds by which the redeploy gives up its retries (the invocation's time left)
  */
 export async function redeployFromQueue(
   message: RedeployMessage,
@@ -74,6 +90,7 @@ export async function redeployFromQueue(
   owner: string,
   holdMs: number,
   invocation: Invocation = { now: () => Date.now() },
+  until?: number,
 ): Promise<QueuedOutcome> {
   // A deferred copy is the one message other changes of its service folded into: it carries them even when
   // its own change is done (a newer value of its item superseded it), or they would wait with no message.
@@ -88,6 +105,20 @@ export async function redeployFromQueue(
   );
   if (claim.state === 'done') return { action: 'already-done' };
   if (claim.state === 'busy') throw new ServiceBusyError(message.service.serviceArn);
+  // The service as ECS has it now, by its ARN: the operator's opt-out counts as it is now, not as it was when
+  // the message was queued. (An IAM deny on UpdateService for opted-out services covers the moment between
+  // this read and the call.)
+  let current: Service;
+  try {
+    current = await currentService(message.service, ports.services);
+  } catch (error) {
+    await ports.pending.release(message.service, owner);
+    throw error;
+  }
+  if (isOptedOut(current)) {
+    await ports.pending.release(message.service, owner);
+    return { action: 'skipped', reason: 'opted-out' };
+  }
   const guard = ports.flapGuard;
   // Read while the claim is held: no other worker deploys this service between the check and the record.
   const history = guard === undefined ? null : await guard.history.historyOf(message.service);
@@ -106,7 +137,11 @@ export async function redeployFromQueue(
   const startedAt = invocation.now();
   let deploymentId: string | null;
   try {
-    ({ deploymentId } = await ports.redeployer.redeploy(message.service));
+    // The deployments ECS lists now: only one that is not among them can be this redeploy's.
+    ({ deploymentId } = await ports.redeployer.redeploy(
+      { ...message.service, deploymentIds: current.deploymentIds },
+      until,
+    ));
   } catch (error) {
     await ports.pending.release(message.service, owner);
     if (error instanceof DeploymentGroupBusyError) return { action: 'waiting', reason: error.message };
@@ -120,6 +155,19 @@ export async function redeployFromQueue(
   const carried = claim.changeKeys.filter((key) => key === message.changeKey || coveredBy(key, startedAt));
   await ports.pending.complete(message.service, owner, carried, startedAt);
   return { action: 'redeployed', deploymentId, changeKeys: carried };
+}
+
+/** The ACTIVE service with the message's ARN in the message's cluster; ServiceNotFoundError when ECS has none. */
+async function currentService(service: ServiceRef, services: ServiceReader): Promise<Service> {
+  const current = await services.current(service);
+  if (
+    current === null ||
+    current.serviceArn !== service.serviceArn ||
+    current.clusterArn !== service.clusterArn
+  ) {
+    throw new ServiceNotFoundError(service.serviceArn, service.clusterArn);
+  }
+  return current;
 }
 
 /**
@@ -200,10 +248,18 @@ function reportDeferred(
   });
   telemetry.count(METRICS.ServicesFlapping, 1);
 }
+/** Time an invocation must have left to start a message: its reads and writes and an UpdateService, paced. */
+export const START_RESERVE_MS = 20_000;
+/** Time kept back from a message's retries, to free its service, log, and hand back the messages after it. */
+export const FINISH_RESERVE_MS = 10_000;
+/** How soon a message handed back, untried, for lack of time is delivered again. */
+export const HAND_BACK_DELAY_SECONDS = 5;
 
 /**
  * Handles one record of a batch: redeploys, logs and counts what happened. A failure is rethrown so the
  * batch reports the record failed; before its last attempt the record is first hidden for a growing while.
+ * A record that cannot be trusted is refused and handed back at once, to reach the dead-letter queue in
+ * seconds; one the invocation has no time left for is queued again untried, so it spends none of its receives.
  */
 export async function redeployQueueRecord(
   record: QueueRecord,
@@ -213,7 +269,13 @@ export async function redeployQueueRecord(
 ): Promise<void> {
   const { telemetry } = ports;
   const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-  const message = parseRedeployMessage(record.body);
+  let message: RedeployMessage;
+  try {
+    message = parseRedeployMessage(record.body);
+  } catch (error) {
+    await refuse(record, receiveCount, error, ports, options);
+    throw error;
+  }
   const fields = {
     [SERVICE_LOG_KEY]: message.service,
     change: message.change,
@@ -225,11 +287,22 @@ export async function redeployQueueRecord(
     telemetry.info(LOG_MESSAGES.serviceWouldRedeploy, fields);
     return;
   }
+  const remaining = invocation.remainingMs?.();
+  if (remaining !== undefined && remaining < START_RESERVE_MS) {
+    await handBack(record, message, ports, { ...fields, remainingMs: remaining });
+    return;
+  }
+  const until = remaining === undefined ? undefined : invocation.now() + remaining - FINISH_RESERVE_MS;
   try {
     const holdMs = options.visibilityTimeoutSeconds * 1000;
-    const outcome = await redeployFromQueue(message, ports, record.messageId, holdMs, invocation);
+    const outcome = await redeployFromQueue(message, ports, record.messageId, holdMs, invocation, until);
     if (outcome.action === 'already-done') {
       telemetry.info(LOG_MESSAGES.redeployAlreadyDone, fields);
+      return;
+    }
+    if (outcome.action === 'skipped') {
+      telemetry.info(LOG_MESSAGES.serviceSkipped, { ...fields, reason: outcome.reason });
+      telemetry.count(METRICS.ServicesSkipped, 1);
       return;
     }
     if (outcome.action === 'waiting') {
@@ -259,12 +332,106 @@ export async function redeployQueueRecord(
       telemetry.count(METRICS.ServicesFailed, 1);
     } else {
       telemetry.warn(LOG_MESSAGES.serviceRedeployRetrying, { ...fields, reason });
-      await ports.retryDelay
-        .delay(record.receiptHandle, retryDelaySeconds(receiveCount))
-        .catch((delayError: unknown) => telemetry.warn(LOG_MESSAGES.retryNotDelayed, { error: delayError }));
     }
+    // The last attempt's message is made visible at once: SQS moves it to the dead-letter queue (and its alarm
+    // goes off) at its next receive, not a visibility timeout later.
+    const delaySeconds = receiveCount >= options.maxReceiveCount ? 0 : retryDelaySeconds(receiveCount);
+    await ports.retryDelay
+      .delay(record.receiptHandle, delaySeconds)
+      .catch((delayError: unknown) => telemetry.warn(LOG_MESSAGES.retryNotDelayed, { error: delayError }));
     throw error;
   }
+}
+
+/** The most of a refused message's body a log line repeats. */
+const BODY_EXCERPT_CHARS = 512;
+
+/**
+ * A message that cannot be trusted never gets better: nothing is done for it, and instead of waiting out a
+ * visibility timeout per receive it is made visible again at once, so SQS moves it to the dead-letter queue
+ * after `maxReceiveCount` receives, seconds apart. Its last receive says `service redeploy failed`.
+ */
+async function refuse(
+  record: QueueRecord,
+  receiveCount: number,
+  error: unknown,
+  ports: QueueWorkerPorts,
+  options: QueueWorkerOptions,
+): Promise<void> {
+  const { telemetry } = ports;
+  const reason = failureReason(error);
+  const fields = {
+    messageId: record.messageId,
+    receiveCount,
+    body: record.body.slice(0, BODY_EXCERPT_CHARS),
+  };
+  if (receiveCount >= options.maxReceiveCount) {
+    telemetry.error(LOG_MESSAGES.serviceRedeployFailed, {
+      ...fields,
+      [SERVICE_LOG_KEY]: { ...claimedService(record.body), reason },
+      refused: true,
+      deadLetterQueue: true,
+    });
+    telemetry.count(METRICS.ServicesFailed, 1);
+  } else {
+    telemetry.warn(LOG_MESSAGES.redeployMessageRefused, {
+      ...fields,
+      reason,
+      deadLetterQueueAfterReceives: options.maxReceiveCount,
+    });
+  }
+  // Visible again at once, the last receive's too: SQS moves a message to the dead-letter queue only when
+  // it would hand it out once more than maxReceiveCount.
+  await ports.retryDelay
+    .delay(record.receiptHandle, 0)
+    .catch((delayError: unknown) => telemetry.warn(LOG_MESSAGES.retryNotDelayed, { error: delayError }));
+}
+
+/** The service fields a refused body claims, as far as they are strings: for the failure line's columns. */
+function claimedService(body: string): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return {};
+  }
+  const service = (value as { service?: unknown } | null)?.service;
+  if (typeof service !== 'object' || service === null) return {};
+  const claimed: Record<string, string> = {};
+  for (const key of ['serviceArn', 'serviceName', 'clusterArn']) {
+    const field = (service as Record<string, unknown>)[key];
+    if (typeof field === 'string') claimed[key] = field;
+  }
+  return claimed;
+}
+
+/**
+ * Too little time is left to try this message: a copy goes back on the queue, shortly delayed, and this
+ * record counts as handled, so the receive SQS already counted is not charged to a message never tried.
+ * Should the copy not be sent, the record itself is handed back (a batch item failure) and costs a receive.
+ */
+async function handBack(
+  record: QueueRecord,
+  message: RedeployMessage,
+  ports: QueueWorkerPorts,
+  fields: Readonly<Record<string, unknown>>,
+): Promise<void> {
+  try {
+    await ports.requeue.send([message], HAND_BACK_DELAY_SECONDS);
+  } catch (error) {
+    await ports.retryDelay.delay(record.receiptHandle, HAND_BACK_DELAY_SECONDS).catch(() => {});
+    ports.telemetry.warn(LOG_MESSAGES.redeployHandedBack, {
+      ...fields,
+      requeued: false,
+      reason: failureReason(error),
+    });
+    throw error;
+  }
+  ports.telemetry.info(LOG_MESSAGES.redeployHandedBack, {
+    ...fields,
+    requeued: true,
+    nextLookSeconds: HAND_BACK_DELAY_SECONDS,
+  });
 }
 
 /**

@@ -53,6 +53,7 @@ export class CodeDeployRedeployer implements Redeployer {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #nonce: () => string;
+  readonly #now: () => number;
 
   /**
    * @param ecs reads the service (DescribeServices), with the SDK's own retries
@@ -69,10 +70,14 @@ export class CodeDeployRedeployer implements Redeployer {
     this.#sleep = retry.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#random = retry.random ?? Math.random;
     this.#nonce = retry.nonce ?? randomUUID;
+    this.#now = retry.now ?? Date.now;
   }
 
-  /** Deploys `service` through its `codeDeployGroup`. */
-  async redeploy(service: ServiceRef): Promise<CodeDeployDeployment> {
+  /**
+   * Deploys `service` through its `codeDeployGroup`.
+   * @param until epoch milliseconds: a retry that would still be waiting then is not begun
+   */
+  async redeploy(service: ServiceRef, until?: number): Promise<CodeDeployDeployment> {
     const group = service.codeDeployGroup;
     if (group === undefined)
       throw new TypeError(`${service.serviceArn} names no CodeDeploy deployment group`);
@@ -108,9 +113,9 @@ export class CodeDeployRedeployer implements Redeployer {
           const landed = await this.#deploymentDescribed(group, description).catch(() => null);
           if (landed !== null) return { deploymentId: landed, taskDefinitionArn };
         }
-        await this.#sleep(
-          this.#random() * Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1)),
-        );
+        const delay = this.#random() * Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1));
+        if (until !== undefined && this.#now() + delay >= until) throw error;
+        await this.#sleep(delay);
       }
     }
   }

@@ -22,7 +22,8 @@ export const DESCRIBE_BATCH = 10;
 /** ListServices answers 10 a page unless asked for its maximum, 100. */
 export const LIST_PAGE = 100;
 
-function toService(described: EcsService, clusterArn: string): Service | null {
+/** An ACTIVE service as the tool sees it; null for one ECS no longer runs (DRAINING, INACTIVE). */
+export function toService(described: EcsService, clusterArn: string): Service | null {
   if (described.status !== 'ACTIVE' || !described.serviceArn || !described.taskDefinition) return null;
   const tags: Record<string, string> = {};
   for (const tag of described.tags ?? []) if (tag.key !== undefined) tags[tag.key] = tag.value ?? '';

@@ -86,7 +86,7 @@ export class EcsRedeployer implements Redeployer {
     this.#random = retry.random ?? Math.random;
   }
 
-  async redeploy(service: RedeployTarget): Promise<{ deploymentId: string | null }> {
+  async redeploy(service: RedeployTarget, until?: number): Promise<{ deploymentId: string | null }> {
     // Where the scan did not say which deployments existed, look before acting. If even that look fails,
     // no deployment can be told to be ours: an ambiguous answer is then retried (at worst a redundant
     // deployment), never reported as done.
@@ -98,10 +98,11 @@ export class EcsRedeployer implements Redeployer {
     for (let attempt = 1; ; attempt += 1) {
       try {
         // Only cluster and service: a task definition family would move the service to its latest revision.
+        // The service by its ARN: a name is only as good as whoever wrote it.
         const answer = await this.ecs.send(
           new UpdateServiceCommand({
             cluster: service.clusterArn,
-            service: service.serviceName,
+            service: service.serviceArn,
             forceNewDeployment: true,
           }),
         );
@@ -115,16 +116,18 @@ export class EcsRedeployer implements Redeployer {
           const landed = await this.#newDeployment(service, known, firstAttemptAt).catch(() => null);
           if (landed !== null) return { deploymentId: landed };
         }
-        await this.#sleep(
-          this.#random() * Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1)),
-        );
+        const delay = this.#random() * Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1));
+        // A retry that would still be waiting when the caller's time is up is not begun: the caller hands the
+        // service back to its queue instead of being cut off mid-wait.
+        if (until !== undefined && this.#now() + delay >= until) throw error;
+        await this.#sleep(delay);
       }
     }
   }
 
   async #describe(service: ServiceRef) {
     const answer = await this.ecs.send(
-      new DescribeServicesCommand({ cluster: service.clusterArn, services: [service.serviceName] }),
+      new DescribeServicesCommand({ cluster: service.clusterArn, services: [service.serviceArn] }),
     );
     return answer.services?.[0]?.deployments ?? [];
   }

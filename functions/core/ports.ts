@@ -21,6 +21,8 @@ export interface Invocation {
   readonly lambdaContext?: Context | undefined;
   /** Milliseconds since the epoch. */
   now(): number;
+  /** Milliseconds left before the invocation is cut off (a Lambda function's timeout); absent when unbounded. */
+  remainingMs?(): number;
 }
 
 export interface Inventory {
@@ -38,8 +40,17 @@ export interface TaskDefinitions {
 }
 
 export interface Redeployer {
-  /** Forces a new deployment of the service's current task definition; returns the new PRIMARY deployment. */
-  redeploy(service: RedeployTarget): Promise<{ readonly deploymentId: string | null }>;
+  /**
+   * Forces a new deployment of the service's current task definition; returns the new PRIMARY deployment.
+   * @param until epoch milliseconds: retries that would still be waiting then are given up, the last error thrown
+   */
+  redeploy(service: RedeployTarget, until?: number): Promise<{ readonly deploymentId: string | null }>;
+}
+
+/** Reads a service as ECS has it now, tags included: what a queued message names is checked against it. */
+export interface ServiceReader {
+  /** The ACTIVE service with this ARN in this cluster, or null when ECS has none. */
+  current(service: ServiceRef): Promise<Service | null>;
 }
 
 /** Which CodeDeploy deployment group deploys a service (services on the CODE_DEPLOY deployment controller). */

@@ -1,5 +1,6 @@
 /** The message the redeploy queue carries, and its schema: a message that does not fit is refused, never half-handled. */
 import { z } from 'zod';
+import { clusterNameOf, parseArn } from './arn.ts';
 import { InvalidEventError } from './errors.ts';
 import type { ReportedChange } from './report.ts';
 import type { ServiceRef } from './service.ts';
@@ -63,5 +64,45 @@ export function parseRedeployMessage(body: string): RedeployMessage {
     );
     throw new InvalidEventError(`the redeploy message is missing what it needs: ${problems.join('; ')}`);
   }
+  const disagreement = serviceDisagreement(result.data.service);
+  if (disagreement !== null) {
+    throw new InvalidEventError(`the redeploy message names no one service: ${disagreement}`);
+  }
   return result.data;
+}
+
+/**
+ * Why a message's service ARN, cluster ARN and service name do not name one and the same service; null when
+ * they do. The ARN is `arn:PARTITION:ecs:REGION:ACCOUNT:service/CLUSTER/NAME` (or, in the old short format,
+ * `service/NAME`, whose cluster only ECS can confirm), the cluster's `arn:PARTITION:ecs:REGION:ACCOUNT:cluster/CLUSTER`.
+ */
+export function serviceDisagreement(
+  service: Pick<ServiceRef, 'serviceArn' | 'clusterArn' | 'serviceName'>,
+): string | null {
+  const arn = parseArn(service.serviceArn);
+  const parts = arn?.resource.split('/') ?? [];
+  if (arn?.service !== 'ecs' || parts[0] !== 'service' || parts.length < 2 || parts.length > 3) {
+    return `serviceArn ${JSON.stringify(service.serviceArn)} is not an ECS service ARN (arn:PARTITION:ecs:REGION:ACCOUNT:service/CLUSTER/NAME)`;
+  }
+  const cluster = parseArn(service.clusterArn);
+  const clusterParts = cluster?.resource.split('/') ?? [];
+  if (cluster?.service !== 'ecs' || clusterParts[0] !== 'cluster' || clusterParts.length !== 2) {
+    return `clusterArn ${JSON.stringify(service.clusterArn)} is not an ECS cluster ARN (arn:PARTITION:ecs:REGION:ACCOUNT:cluster/NAME)`;
+  }
+  if (
+    arn.partition !== cluster.partition ||
+    arn.region !== cluster.region ||
+    arn.account !== cluster.account
+  ) {
+    return `serviceArn ${JSON.stringify(service.serviceArn)} and clusterArn ${JSON.stringify(service.clusterArn)} are in different accounts or Regions`;
+  }
+  const clusterName = clusterNameOf(service.clusterArn);
+  if (parts.length === 3 && parts[1] !== clusterName) {
+    return `serviceArn names cluster ${JSON.stringify(parts[1])}, clusterArn names ${JSON.stringify(clusterName)}`;
+  }
+  const name = parts[parts.length - 1];
+  if (name !== service.serviceName) {
+    return `serviceArn names service ${JSON.stringify(name)}, serviceName is ${JSON.stringify(service.serviceName)}`;
+  }
+  return null;
 }

@@ -135,11 +135,16 @@ export type ServiceSkipReason =
   /** No task runs; the next one to start reads the new value anyway. */
   | 'scaled-to-zero';
 
+/** Tagged `rotation-redeploy=off`, in any case of its value. */
+export function isOptedOut(service: Pick<Service, 'tags'>): boolean {
+  return service.tags[OPT_TAG_KEY]?.toLowerCase() === OPT_OUT;
+}
+
 export function serviceSkipReason(
   service: Pick<Service, 'tags' | 'deploymentController' | 'desiredCount'>,
   group: CodeDeployGroupLookup = 'off',
 ): ServiceSkipReason | null {
-  if (service.tags[OPT_TAG_KEY]?.toLowerCase() === OPT_OUT) return 'opted-out';
+  if (isOptedOut(service)) return 'opted-out';
   if (controllerSkipOf(service, group) !== null) return 'deployment-controller';
   if (service.desiredCount === 0) return 'scaled-to-zero';
   return null;

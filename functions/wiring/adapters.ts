@@ -11,6 +11,7 @@ import { ClusterInventory, TaggedInventory } from '../aws/ecs-inventory.ts';
 import { shareOf } from '../aws/ecs-pacing.ts';
 import { EcsRedeployer } from '../aws/ecs-redeployer.ts';
 import { EcsRollouts } from '../aws/ecs-rollouts.ts';
+import { EcsServiceReader } from '../aws/ecs-service-reader.ts';
 import { AwsItemMetadata } from '../aws/item-metadata.ts';
 import { DynamoMoveTimes } from '../aws/move-times.ts';
 import { PowertoolsOncePerKey } from '../aws/once-per-change.ts';
@@ -127,7 +128,10 @@ export function auditAdapters(
   };
 }
 
-/** The worker's ports: its pending-redeploy records, UpdateService or CodeDeploy, and its queue's retry delay. */
+/**
+ * The worker's ports: its pending-redeploy records, the service read afresh, UpdateService or CodeDeploy, and
+ * its queue's retry delay.
+ */
 export function workerAdapters(
   clients: AwsClients,
   settings: Pick<WorkerSettings, 'tableName' | 'queueUrl' | 'codeDeploy' | 'maxRedeploysPerHour'>,
@@ -140,6 +144,7 @@ export function workerAdapters(
     redeployer: redeployer(clients, settings.codeDeploy),
     // A deferred redeploy goes back on the queue the worker reads, as one that waits for its group does.
     flapGuard: { history: state, queue: requeue, limit: settings.maxRedeploysPerHour },
+    services: new EcsServiceReader(clients.ecs),
     retryDelay: new SqsRetryDelay(clients.sqs, settings.queueUrl),
     requeue,
     telemetry,

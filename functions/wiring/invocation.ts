@@ -9,6 +9,7 @@ export function lambdaInvocation(context: Context): Invocation {
     ownAccount: parseArn(context.invokedFunctionArn ?? '')?.account,
     lambdaContext: context,
     now: () => Date.now(),
+    remainingMs: () => context.getRemainingTimeInMillis(),
   };
 }
 

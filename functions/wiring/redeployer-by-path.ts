@@ -14,8 +14,8 @@ export class RedeployerByPath implements Redeployer {
     private readonly codeDeploy: Redeployer | null,
   ) {}
 
-  redeploy(service: RedeployTarget): Promise<{ readonly deploymentId: string | null }> {
-    if (service.codeDeployGroup === undefined) return this.ecs.redeploy(service);
+  redeploy(service: RedeployTarget, until?: number): Promise<{ readonly deploymentId: string | null }> {
+    if (service.codeDeployGroup === undefined) return this.ecs.redeploy(service, until);
     if (this.codeDeploy === null) {
       // A message queued before CodeDeploy deployments were turned off: never fall back on UpdateService,
       // which CODE_DEPLOY services refuse.
@@ -25,6 +25,6 @@ export class RedeployerByPath implements Redeployer {
         ),
       );
     }
-    return this.codeDeploy.redeploy(service);
+    return this.codeDeploy.redeploy(service, until);
   }
 }

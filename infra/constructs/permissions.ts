@@ -7,6 +7,8 @@ import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { OPT_TAG_KEY } from '../../functions/contract.ts';
+import { OPT_OUT } from '../../functions/core/service.ts';
 import type { BundledFunction } from './bundled-function.ts';
 
 /** A cdk-nag finding, and the reason it is right anyway. */
@@ -16,7 +18,7 @@ interface Acknowledgement {
 }
 
 /** A policy statement, and the cdk-nag findings it raises (one per flagged resource). */
-interface Grant {
+export interface Grant {
   readonly statement: iam.PolicyStatementProps;
   readonly acknowledge?: Acknowledgement | readonly Acknowledgement[];
 }
@@ -309,26 +311,46 @@ export interface RedeployPermissionsProps {
 }
 
 /**
- * Gives the worker what a queued redeploy needs, as one inline policy `RedeployPolicy`: force new deployments
- * of this account's services, and claim, release and complete the service's pending item in the state table
- * (TransactWriteItems is authorized by the PutItem and UpdateItem of its items), keep the flap guard's
- * record there, and put a deferred redeploy back on the queue. Receiving, deleting and delaying
- * (ChangeMessageVisibility) its messages comes with the SQS event source.
+ * The statement every role that may call `ecs:UpdateService` carries: no service tagged to opt out can be
+ * redeployed through it, whatever a message or a bug says. An explicit deny wins over any allow; the tag's
+ * value is compared without regard to case, as the worker compares it.
+ */
+export function denyRedeployingOptedOut(): Grant {
+  return {
+    statement: {
+      sid: 'NeverRedeployOptedOutServices',
+      effect: iam.Effect.DENY,
+      actions: ['ecs:UpdateService'],
+      resources: ['*'],
+      conditions: { StringEqualsIgnoreCase: { [`aws:ResourceTag/${OPT_TAG_KEY}`]: OPT_OUT } },
+    },
+  };
+}
+
+/**
+ * Gives the worker what a queued redeploy needs, as one inline policy `RedeployPolicy`: read a service afresh
+ * (its tags and deployments) and force a new deployment of it, never of one tagged to opt out; claim, release
+ * and complete the service's pending item in the state table (TransactWriteItems is authorized by the PutItem
+ * and UpdateItem of its items), keep the flap guard's record there; put a message back on the queue (a
+ * deferred redeploy, a wait for a deployment group, or a message handed back untried when the invocation runs
+ * out of time). Receiving, deleting and delaying (ChangeMessageVisibility) its messages comes with the SQS event
+ * source.
  */
 export function grantRedeploying(fn: BundledFunction, props: RedeployPermissionsProps): iam.Policy {
   return attachPolicy(fn, 'RedeployPolicy', [
     {
       statement: {
         sid: 'RedeployServicesOfThisAccountAndRegion',
-        actions: ['ecs:UpdateService'],
+        actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
         resources: [serviceArns(Stack.of(fn))],
       },
       acknowledge: {
         id: ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION,
         reason:
-          'The worker redeploys whichever service uses a changed secret, in any cluster, and cannot know them at deploy time; the ARN pins account and Region.',
+          'The worker reads (its opt-out tag, its deployments) and redeploys whichever service uses a changed secret, in any cluster, and cannot know them at deploy time; the ARN pins account and Region.',
       },
     },
+    denyRedeployingOptedOut(),
     {
       statement: {
         sid: 'ClaimAndCompletePendingRedeploys',
@@ -338,7 +360,8 @@ export function grantRedeploying(fn: BundledFunction, props: RedeployPermissions
     },
     ...(props.codeDeploy ? deployThroughCodeDeploy(Stack.of(fn)) : []),
     {
-      // A redeploy held back by the flap guard, or waiting for its CodeDeploy group, goes back on the queue.
+      // A redeploy held back by the flap guard, waiting for its CodeDeploy group, or handed back untried for
+      // lack of time goes back on the queue.
       statement: {
         sid: 'PutRedeploysBackOnTheQueue',
         actions: ['sqs:SendMessage'],
@@ -349,26 +372,15 @@ export function grantRedeploying(fn: BundledFunction, props: RedeployPermissions
 }
 
 /**
- * What a CodeDeploy deployment of a service as it runs needs: read the service (its current task definition,
- * load balancer, capacity provider strategy, network), create the deployment in its group with the AppSpec
- * inline (CodeDeploy keeps that revision under the application, and checks the group's deployment
- * configuration), and read the group's deployments (one runs at a time; did an ambiguous call land?).
+ * What a CodeDeploy deployment of a service as it runs needs (reading the service, its current task
+ * definition, load balancer, capacity provider strategy and network, the worker may always): create the
+ * deployment in its group with the AppSpec inline (CodeDeploy keeps that revision under the application, and
+ * checks the group's deployment configuration), and read the group's deployments (one runs at a time; did an
+ * ambiguous call land?).
  * No `iam:PassRole`: CodeDeploy acts with the service role the group already names.
  */
 function deployThroughCodeDeploy(stack: Stack): Grant[] {
   return [
-    {
-      statement: {
-        sid: 'ReadTheServiceACodeDeployDeploymentNames',
-        actions: ['ecs:DescribeServices'],
-        resources: [serviceArns(stack)],
-      },
-      acknowledge: {
-        id: ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION,
-        reason:
-          'The AppSpec of a CodeDeploy deployment names the service as it runs now, read just before deploying; the ARN pins account and Region.',
-      },
-    },
     {
       statement: {
         sid: 'DeployCodeDeployServicesThroughTheirGroup',

@@ -3,6 +3,7 @@
  * worker in batches; its dead-letter queue keeps the messages that failed every attempt.
  */
 import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -71,6 +72,41 @@ export function createRedeployQueue(scope: Construct, props: RedeployQueueProps)
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
   });
   return { queue, deadLetterQueue };
+}
+
+export interface RedeploySenders {
+  /** The roles of the stack's functions that queue redeploys (the change functions, and the worker's requeues). */
+  readonly roles: readonly iam.IRole[];
+  /** Further role ARNs that may send (operators' redrive roles). */
+  readonly redriveRoleArns?: readonly string[] | undefined;
+}
+
+/**
+ * Lets only the stack's own functions send to the redeploy queue: a message there makes the worker redeploy a
+ * service, so nobody else in the account may write one, whatever their own policy grants. An explicit deny in
+ * the queue's policy wins over any allow. Not denied: requests an AWS service makes on a principal's behalf
+ * (`aws:ViaAWSService`), such as a dead-letter queue redrive's; and the roles in `redriveRoleArns`. SQS's own
+ * move of a message to the dead-letter queue after maxReceiveCount receives is no SendMessage and needs no grant.
+ */
+export function restrictSenders(queue: sqs.Queue, senders: RedeploySenders): void {
+  queue.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'OnlyThisStackQueuesRedeploys',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['sqs:SendMessage'],
+      resources: [queue.queueArn],
+      conditions: {
+        ArnNotEquals: {
+          'aws:PrincipalArn': [
+            ...senders.roles.map((role) => role.roleArn),
+            ...(senders.redriveRoleArns ?? []),
+          ],
+        },
+        BoolIfExists: { 'aws:ViaAWSService': 'false' },
+      },
+    }),
+  );
 }
 
 /**

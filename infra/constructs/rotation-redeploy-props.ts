@@ -135,6 +135,12 @@ export interface RotationRedeployProps {
    * @default - `LIMITS.reconcileReadsPerSecond.default`
    */
   readonly reconcileReadsPerSecond?: number;
+  /**
+   * IAM role ARNs that may send to the redeploy queue besides the stack's own functions: the principals
+   * operators start a dead-letter queue redrive as, should the queue policy refuse the redrive's sends.
+   * @default - none: only the stack's functions, and requests an AWS service makes on a principal's behalf
+   */
+  readonly redriveRoleArns?: readonly string[];
 }
 
 /** The reconcile as deployed: its mode, its schedule and its share of the read buckets. */

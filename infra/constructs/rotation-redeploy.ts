@@ -19,7 +19,7 @@ import { grantPlanning, grantRedeploying } from './permissions.ts';
 import { createReconcile, RECONCILE_CONCURRENCY } from './reconcile.ts';
 import { createChangeFunctions, createRedeployWorker } from './redeploy-functions.ts';
 import { RedeployMonitoring } from './redeploy-monitoring.ts';
-import { createRedeployQueue, subscribeWorker, WORKER_SETTINGS } from './redeploy-queue.ts';
+import { createRedeployQueue, restrictSenders, subscribeWorker, WORKER_SETTINGS } from './redeploy-queue.ts';
 import { type RotationRedeployProps, settingsFromProps } from './rotation-redeploy-props.ts';
 import { createStateTable } from './state-table.ts';
 
@@ -122,6 +122,10 @@ export class RotationRedeploy extends Construct {
       { fn: this.redeployWorker, concurrency: WORKER_SETTINGS.maxConcurrency },
       ...(reconcile === undefined ? [] : [{ fn: reconcile.function, concurrency: RECONCILE_CONCURRENCY }]),
     ]);
+    restrictSenders(this.redeployQueue, {
+      roles: this.functions.map((fn) => fn.role),
+      redriveRoleArns: props.redriveRoleArns,
+    });
 
     const rules = createChangeRules(this, {
       secretChanged: this.secretChanged,

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   DeploymentGroupWaitError,
+  FINISH_RESERVE_MS,
   GROUP_WAIT_DELAY_SECONDS,
+  HAND_BACK_DELAY_SECONDS,
   MAX_GROUP_WAIT_MS,
   type QueueRecord,
   type QueueWorkerPorts,
@@ -9,11 +11,20 @@ import {
   redeployQueueRecord,
   retryDelaySeconds,
   ServiceBusyError,
+  ServiceNotFoundError,
+  START_RESERVE_MS,
 } from '../../functions/app/redeploy-from-queue.ts';
 import { DeploymentGroupBusyError } from '../../functions/core/errors.ts';
 import type { FlapRecord } from '../../functions/core/flap-guard.ts';
-import type { Claim, PendingRedeploys, RedeployHistory, RedeployQueue } from '../../functions/core/ports.ts';
+import type {
+  Claim,
+  PendingRedeploys,
+  RedeployHistory,
+  RedeployQueue,
+  ServiceReader,
+} from '../../functions/core/ports.ts';
 import { parseRedeployMessage, type RedeployMessage } from '../../functions/core/queue-message.ts';
+import { service as serviceNamed, taskDefinitionArn } from '../support/in-memory-ports.ts';
 
 const message: RedeployMessage = {
   service: {
@@ -33,6 +44,20 @@ const message: RedeployMessage = {
     trigger: 'Secret Label Updated',
   },
 };
+
+/** ECS's answer for the message's service: as queued, with these tags and deployments. */
+function ecsHas(tags: Record<string, string> = {}, deploymentIds: string[] = ['ecs-svc/1']): ServiceReader {
+  return {
+    current: async (ref) =>
+      ref.serviceArn === message.service.serviceArn
+        ? {
+            ...serviceNamed('api', taskDefinitionArn('api'), { tags, deploymentIds }),
+            serviceArn: message.service.serviceArn,
+            clusterArn: message.service.clusterArn,
+          }
+        : null,
+  };
+}
 
 function pendingAnswering(claim: Claim) {
   const calls: string[] = [];
@@ -84,6 +109,7 @@ describe('redeployQueueRecord', () => {
       {
         pending,
         redeployer: ecs.port,
+        services: ecsHas(),
         telemetry,
         retryDelay: { delay: async () => {} },
         requeue: { send: async () => {} },
@@ -104,7 +130,12 @@ describe('redeployFromQueue', () => {
     const { pending, calls } = pendingAnswering({ state: 'claimed', changeKeys: ['k1', 'k2'] });
     const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/9' }));
 
-    const outcome = await redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000);
+    const outcome = await redeployFromQueue(
+      message,
+      { pending, redeployer: ecs.port, services: ecsHas() },
+      'msg-1',
+      300_000,
+    );
 
     expect(outcome).toEqual({ action: 'redeployed', deploymentId: 'ecs-svc/9', changeKeys: ['k1', 'k2'] });
     expect(ecs.redeployed).toEqual(['api']);
@@ -115,7 +146,12 @@ describe('redeployFromQueue', () => {
     const { pending, calls } = pendingAnswering({ state: 'done' });
     const ecs = redeployer(async () => ({ deploymentId: 'x' }));
 
-    const outcome = await redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000);
+    const outcome = await redeployFromQueue(
+      message,
+      { pending, redeployer: ecs.port, services: ecsHas() },
+      'msg-1',
+      300_000,
+    );
 
     expect(outcome).toEqual({ action: 'already-done' });
     expect(ecs.redeployed).toEqual([]);
@@ -127,7 +163,7 @@ describe('redeployFromQueue', () => {
     const ecs = redeployer(async () => ({ deploymentId: 'x' }));
 
     await expect(
-      redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000),
+      redeployFromQueue(message, { pending, redeployer: ecs.port, services: ecsHas() }, 'msg-1', 300_000),
     ).rejects.toThrow(ServiceBusyError);
     expect(ecs.redeployed).toEqual([]);
   });
@@ -139,7 +175,7 @@ describe('redeployFromQueue', () => {
     });
 
     await expect(
-      redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000),
+      redeployFromQueue(message, { pending, redeployer: ecs.port, services: ecsHas() }, 'msg-1', 300_000),
     ).rejects.toThrow('Rate exceeded');
     expect(calls).toEqual(['claim', 'release']);
   });
@@ -171,7 +207,7 @@ describe('redeployFromQueue with the flap guard', () => {
 
     const outcome = await redeployFromQueue(
       message,
-      { pending, redeployer: ecs.port, flapGuard },
+      { pending, redeployer: ecs.port, services: ecsHas(), flapGuard },
       'msg-1',
       300_000,
       { now: () => T },
@@ -191,7 +227,7 @@ describe('redeployFromQueue with the flap guard', () => {
 
     const outcome = await redeployFromQueue(
       message,
-      { pending, redeployer: ecs.port, flapGuard },
+      { pending, redeployer: ecs.port, services: ecsHas(), flapGuard },
       'msg-1',
       300_000,
       { now: () => T },
@@ -211,7 +247,7 @@ describe('redeployFromQueue with the flap guard', () => {
 
     const outcome = await redeployFromQueue(
       message,
-      { pending, redeployer: ecs.port, flapGuard },
+      { pending, redeployer: ecs.port, services: ecsHas(), flapGuard },
       'msg-1',
       300_000,
       { now: () => T },
@@ -234,7 +270,7 @@ describe('redeployFromQueue with the flap guard', () => {
 
     const outcome = await redeployFromQueue(
       { ...message, deferredUntil: T },
-      { pending, redeployer: ecs.port, flapGuard },
+      { pending, redeployer: ecs.port, services: ecsHas(), flapGuard },
       'msg-9',
       300_000,
       { now: () => T + 1 },
@@ -261,9 +297,15 @@ describe("redeployFromQueue with a windowed change (another account's parameter)
     });
     const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/1' }));
 
-    const outcome = await redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000, {
-      now: () => Date.parse('2025-11-09T15:00:30.000Z'),
-    });
+    const outcome = await redeployFromQueue(
+      message,
+      { pending, redeployer: ecs.port, services: ecsHas() },
+      'msg-1',
+      300_000,
+      {
+        now: () => Date.parse('2025-11-09T15:00:30.000Z'),
+      },
+    );
 
     expect(outcome).toMatchObject({ changeKeys: [message.changeKey] });
     expect(calls).toEqual(['claim', `complete:${message.changeKey}`]);
@@ -276,9 +318,15 @@ describe("redeployFromQueue with a windowed change (another account's parameter)
     });
     const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/1' }));
 
-    await redeployFromQueue(message, { pending, redeployer: ecs.port }, 'msg-1', 300_000, {
-      now: () => Date.parse('2025-11-09T15:01:00.000Z'),
-    });
+    await redeployFromQueue(
+      message,
+      { pending, redeployer: ecs.port, services: ecsHas() },
+      'msg-1',
+      300_000,
+      {
+        now: () => Date.parse('2025-11-09T15:01:00.000Z'),
+      },
+    );
 
     expect(calls).toEqual(['claim', `complete:${message.changeKey},${WINDOW_KEY}`]);
   });
@@ -295,6 +343,37 @@ describe('redeploy messages', () => {
     [JSON.stringify({ ...message, changeKey: '' }), 'changeKey'],
   ])('refuses %s, naming what is wrong', (body, problem) => {
     expect(() => parseRedeployMessage(body)).toThrow(problem);
+  });
+
+  const withService = (service: Partial<RedeployMessage['service']>) =>
+    JSON.stringify({ ...message, service: { ...message.service, ...service } });
+
+  it.each([
+    [
+      'a name the ARN does not end in',
+      { serviceName: 'web' },
+      'serviceArn names service "api", serviceName is "web"',
+    ],
+    [
+      'a cluster the ARN does not name',
+      { clusterArn: 'arn:aws:ecs:us-east-1:1:cluster/other' },
+      'serviceArn names cluster "main", clusterArn names "other"',
+    ],
+    [
+      'a cluster in another account',
+      { clusterArn: 'arn:aws:ecs:us-east-1:2:cluster/main' },
+      'different accounts or Regions',
+    ],
+    ['an ARN of something else', { serviceArn: 'arn:aws:sqs:us-east-1:1:api' }, 'is not an ECS service ARN'],
+    ['a cluster ARN of something else', { clusterArn: 'main' }, 'is not an ECS cluster ARN'],
+  ])('refuses a service with %s', (_case, service, problem) => {
+    expect(() => parseRedeployMessage(withService(service))).toThrow(problem);
+  });
+
+  it('accepts a service ARN in the old short format, whose cluster ECS itself confirms', () => {
+    const body = withService({ serviceArn: 'arn:aws:ecs:us-east-1:1:service/api' });
+
+    expect(parseRedeployMessage(body).service.serviceArn).toBe('arn:aws:ecs:us-east-1:1:service/api');
   });
 
   it.each([
@@ -328,6 +407,7 @@ describe('a redeploy whose CodeDeploy deployment group is busy', () => {
     const delayed: number[] = [];
     const ports: QueueWorkerPorts = {
       pending,
+      services: ecsHas(),
       redeployer: {
         redeploy: async () => {
           throw new DeploymentGroupBusyError('api-bg', ['d-PIPELINE']);
@@ -386,5 +466,221 @@ describe('a redeploy whose CodeDeploy deployment group is busy', () => {
     expect(requeued).toEqual([]);
     expect(delayed).toEqual([30]);
     expect(logged.map((line) => line.message)).toEqual(['service redeploy failed, will be retried']);
+  });
+});
+
+describe('a worker that trusts no message', () => {
+  type Line = { level: string; message: string; fields: Record<string, unknown> };
+  const record = (body: string, receiveCount = 1): QueueRecord => ({
+    messageId: 'msg-1',
+    receiptHandle: 'rh-1',
+    body,
+    attributes: { ApproximateReceiveCount: String(receiveCount) },
+  });
+  const options = { maxReceiveCount: 5, visibilityTimeoutSeconds: 720, dryRun: false };
+
+  function worker(
+    services: ServiceReader = ecsHas(),
+    redeploy = async () => ({ deploymentId: 'ecs-svc/2' }),
+  ) {
+    const { pending, calls } = pendingAnswering({ state: 'claimed', changeKeys: ['k1'] });
+    const lines: Line[] = [];
+    const counted: [string, number][] = [];
+    const delayed: number[] = [];
+    const targets: unknown[] = [];
+    const requeued: { messages: readonly RedeployMessage[]; delaySeconds: number }[] = [];
+    const ports: QueueWorkerPorts = {
+      pending,
+      services,
+      redeployer: {
+        redeploy: async (target, until) => {
+          targets.push({ target, until });
+          return redeploy();
+        },
+      },
+      retryDelay: { delay: async (_handle, seconds) => void delayed.push(seconds) },
+      requeue: { send: async (messages, delaySeconds) => void requeued.push({ messages, delaySeconds }) },
+      telemetry: {
+        info: (text, fields) => void lines.push({ level: 'info', message: text, fields: { ...fields } }),
+        warn: (text, fields) => void lines.push({ level: 'warn', message: text, fields: { ...fields } }),
+        error: (text, fields) => void lines.push({ level: 'error', message: text, fields: { ...fields } }),
+        count: (metric, value) => void counted.push([metric, value]),
+      },
+    };
+    return { ports, calls, lines, counted, delayed, targets, requeued };
+  }
+
+  const disagreeing = JSON.stringify({
+    ...message,
+    service: { ...message.service, serviceName: 'payments' },
+  });
+
+  it.each([
+    ['not JSON', 'not json at all', 'not JSON'],
+    ['without a service', JSON.stringify({ changeKey: 'k' }), 'service'],
+    [
+      'whose service ARN and name disagree',
+      disagreeing,
+      'serviceArn names service "api", serviceName is "payments"',
+    ],
+  ])(
+    'refuses a message %s with a log line naming why, acts on nothing, and hands it back at once',
+    async (_case, body, why) => {
+      const { ports, calls, lines, delayed, targets } = worker();
+
+      await expect(redeployQueueRecord(record(body, 1), ports, options)).rejects.toThrow(why);
+
+      expect(calls).toEqual([]);
+      expect(targets).toEqual([]);
+      expect(delayed).toEqual([0]);
+      expect(lines.map((line) => [line.level, line.message])).toEqual([['warn', 'redeploy message refused']]);
+      expect(lines[0]?.fields).toMatchObject({
+        messageId: 'msg-1',
+        receiveCount: 1,
+        deadLetterQueueAfterReceives: 5,
+      });
+      expect(String(lines[0]?.fields.reason)).toContain(why);
+    },
+  );
+
+  it('says `service redeploy failed` for a refused message on its last receive, before the dead-letter queue', async () => {
+    const { ports, lines, counted, delayed } = worker();
+
+    await expect(redeployQueueRecord(record(disagreeing, 5), ports, options)).rejects.toThrow(
+      'names no one service',
+    );
+
+    expect(lines.map((line) => [line.level, line.message])).toEqual([['error', 'service redeploy failed']]);
+    expect(lines[0]?.fields).toMatchObject({
+      refused: true,
+      deadLetterQueue: true,
+      receiveCount: 5,
+      ecsService: { serviceArn: message.service.serviceArn, serviceName: 'payments' },
+    });
+    expect(lines[0]?.fields.ecsService).toMatchObject({
+      reason: expect.stringContaining('serviceName is "payments"'),
+    });
+    expect(counted).toEqual([['ServicesFailed', 1]]);
+    expect(delayed).toEqual([0]);
+  });
+
+  it('skips a service tagged rotation-redeploy=off when it reads it again, whatever the message says', async () => {
+    const { ports, calls, lines, counted, targets } = worker(ecsHas({ 'rotation-redeploy': 'OFF' }));
+
+    await redeployQueueRecord(record(JSON.stringify(message)), ports, options);
+
+    expect(targets).toEqual([]);
+    expect(calls).toEqual(['claim', 'release']);
+    expect(lines.map((line) => [line.message, line.fields.reason])).toEqual([
+      ['service skipped', 'opted-out'],
+    ]);
+    expect(counted).toEqual([['ServicesSkipped', 1]]);
+  });
+
+  it('redeploys nothing for a service ECS does not have in that cluster, and fails the message', async () => {
+    const { ports, calls, targets } = worker({ current: async () => null });
+
+    await expect(redeployQueueRecord(record(JSON.stringify(message)), ports, options)).rejects.toThrow(
+      ServiceNotFoundError,
+    );
+    expect(targets).toEqual([]);
+    expect(calls).toEqual(['claim', 'release']);
+  });
+
+  it('makes a message that failed its last attempt visible at once, so it reaches the dead-letter queue now', async () => {
+    const { ports, delayed, lines } = worker(ecsHas(), async () => {
+      throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+    });
+
+    await expect(redeployQueueRecord(record(JSON.stringify(message), 5), ports, options)).rejects.toThrow(
+      'not authorized',
+    );
+
+    expect(delayed).toEqual([0]);
+    expect(lines.map((line) => line.message)).toEqual(['service redeploy failed']);
+  });
+
+  it('redeploys by what ECS says now: the deployments listed before the call, and a deadline from the time left', async () => {
+    const { ports, targets } = worker(ecsHas({}, ['ecs-svc/before']));
+    const invocation = { now: () => 1_000_000, remainingMs: () => 100_000 };
+
+    await redeployQueueRecord(record(JSON.stringify(message)), ports, options, invocation);
+
+    expect(targets).toEqual([
+      {
+        target: { ...message.service, deploymentIds: ['ecs-svc/before'] },
+        until: 1_000_000 + 100_000 - FINISH_RESERVE_MS,
+      },
+    ]);
+  });
+});
+
+describe('a worker running out of time', () => {
+  const record = (receiveCount = 1): QueueRecord => ({
+    messageId: 'msg-9',
+    receiptHandle: 'rh-9',
+    body: JSON.stringify(message),
+    attributes: { ApproximateReceiveCount: String(receiveCount) },
+  });
+  const options = { maxReceiveCount: 5, visibilityTimeoutSeconds: 720, dryRun: false };
+  const short = { now: () => 0, remainingMs: () => START_RESERVE_MS - 1 };
+
+  function ports(send: RedeployMessage[][], failSend = false) {
+    const { pending, calls } = pendingAnswering({ state: 'claimed', changeKeys: ['k1'] });
+    const delayed: number[] = [];
+    const logged: string[] = [];
+    const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/2' }));
+    const worker: QueueWorkerPorts = {
+      pending,
+      services: ecsHas(),
+      redeployer: ecs.port,
+      retryDelay: { delay: async (_handle, seconds) => void delayed.push(seconds) },
+      requeue: {
+        send: async (messages, delaySeconds) => {
+          if (failSend) throw new Error('AccessDenied');
+          send.push([...messages.map((sent) => ({ ...sent, delaySeconds }) as RedeployMessage)]);
+        },
+      },
+      telemetry: {
+        info: (text) => void logged.push(text),
+        warn: (text) => void logged.push(text),
+        error: () => {},
+        count: () => {},
+      },
+    };
+    return { worker, calls, delayed, logged, ecs };
+  }
+
+  it('queues a message it has no time to start again, untried, and lets this receive go', async () => {
+    const sent: RedeployMessage[][] = [];
+    const { worker, calls, delayed, logged, ecs } = ports(sent);
+
+    await redeployQueueRecord(record(3), worker, options, short);
+
+    expect(sent).toEqual([[{ ...message, delaySeconds: HAND_BACK_DELAY_SECONDS }]]);
+    expect(calls).toEqual([]);
+    expect(ecs.redeployed).toEqual([]);
+    expect(delayed).toEqual([]);
+    expect(logged).toEqual(['redeploy handed back, not enough time left']);
+  });
+
+  it('hands the record itself back, shortly delayed, when the copy cannot be queued', async () => {
+    const { worker, calls, delayed } = ports([], true);
+
+    await expect(redeployQueueRecord(record(), worker, options, short)).rejects.toThrow('AccessDenied');
+
+    expect(calls).toEqual([]);
+    expect(delayed).toEqual([HAND_BACK_DELAY_SECONDS]);
+  });
+
+  it('starts a message while enough time is left', async () => {
+    const { worker, ecs } = ports([]);
+
+    await redeployQueueRecord(record(), worker, options, {
+      now: () => 0,
+      remainingMs: () => START_RESERVE_MS,
+    });
+
+    expect(ecs.redeployed).toEqual(['api']);
   });
 });

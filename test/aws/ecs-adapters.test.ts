@@ -230,7 +230,11 @@ describe('EcsRedeployer', () => {
 
     expect(result).toEqual({ deploymentId: 'ecs-svc/2' });
     const input = ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input;
-    expect(input).toEqual({ cluster: clusterArn('main'), service: 'api', forceNewDeployment: true });
+    expect(input).toEqual({
+      cluster: clusterArn('main'),
+      service: serviceArn('main', 'api'),
+      forceNewDeployment: true,
+    });
   });
 });
 
@@ -268,7 +272,7 @@ describe('a whole scan through the adapters', () => {
     const { clusters, services, secretsOf } = account();
     const ecs = fakeEcs(clusters, services, secretsOf);
     ecs
-      .on(UpdateServiceCommand, { service: 'a0' })
+      .on(UpdateServiceCommand, { service: serviceArn('alpha', 'a0') })
       .rejects(Object.assign(new Error('The service is draining'), { name: 'ServiceNotActiveException' }));
     const client = new ECSClient({ region: REGION });
 

@@ -176,6 +176,51 @@ describe('EcsRedeployer', () => {
     expect(ecs.made).toEqual([]);
   });
 
+  it('gives up the retries a deadline leaves no time for, instead of sleeping past it', async () => {
+    const ecs = endpoint(
+      Array.from({ length: 10 }, () => ({ answer: throttled, lands: false })),
+      clock,
+    );
+    const waits: number[] = [];
+    let now = clock();
+
+    const attempt = new EcsRedeployer(ecs.client, {
+      now: () => now,
+      random: () => 1,
+      sleep: async (ms) => {
+        waits.push(ms);
+        now += ms;
+      },
+    }).redeploy(SERVICE, clock() + 10_000);
+
+    await expect(attempt).rejects.toThrow('Rate exceeded');
+    // 1 s, 2 s, 4 s waited (7 s); the next 8 s would end past the deadline, so the fourth answer is the last.
+    expect(waits).toEqual([1000, 2000, 4000]);
+    expect(ecs.calls()).toBe(4);
+  });
+
+  it('names the service by its ARN, never by its name alone', async () => {
+    const names: unknown[] = [];
+    const client = new ECSClient({
+      region: 'us-east-1',
+      credentials: TEST_CREDENTIALS,
+      maxAttempts: 1,
+      requestHandler: ecsRequestHandler((action, input) => {
+        names.push([action, action === 'UpdateService' ? input.service : input.services]);
+        return action === 'UpdateService'
+          ? { ok: { service: { deployments: [{ id: 'ecs-svc/2', status: 'PRIMARY' }] } } }
+          : { ok: { services: [{ serviceArn: SERVICE.serviceArn, deployments: [] }] } };
+      }),
+    });
+
+    await new EcsRedeployer(client, retry).redeploy(SERVICE);
+
+    expect(names).toEqual([
+      ['DescribeServices', [SERVICE.serviceArn]],
+      ['UpdateService', SERVICE.serviceArn],
+    ]);
+  });
+
   it('does not retry what ECS refused for good', async () => {
     const ecs = endpoint(
       [

@@ -129,7 +129,7 @@ describe('faults, tried and survived', () => {
     });
 
     const failed = report.services.filter((service) => service.action === 'failed');
-    expect(failed.map((service) => service.serviceName)).toEqual([doomed]);
+    expect(failed.map((service) => service.serviceArn)).toEqual([doomed]);
     expect(failed[0]?.reason).toBe('ServerException: injected failure');
     expect(stats.updatesByService.size).toBe(matching.length - 1);
     expect([...stats.updatesByService.values()].every((count) => count === 1)).toBe(true);
@@ -151,7 +151,7 @@ describe('faults, tried and survived', () => {
     await virtual.idle(3_000);
     simulated.resetStats();
     const endpoint = ecsEndpoint(async (action, input) =>
-      action === 'UpdateService' && input.service === doomedName
+      action === 'UpdateService' && input.service === doomed
         ? { error: 'ServerException', message: 'injected failure', status: 500 }
         : simulated.answer(action, input),
     );

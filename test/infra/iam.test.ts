@@ -48,12 +48,6 @@ const FIND_DEPLOYMENT_GROUPS = [
 /** The worker's CodeDeploy deployment of a service as it runs, through its group. */
 const DEPLOY_THROUGH_CODEDEPLOY = [
   {
-    Sid: 'ReadTheServiceACodeDeployDeploymentNames',
-    Effect: 'Allow',
-    Action: 'ecs:DescribeServices',
-    Resource: thisAccountAndRegion('service/*/*'),
-  },
-  {
     Sid: 'DeployCodeDeployServicesThroughTheirGroup',
     Effect: 'Allow',
     Action: ['codedeploy:CreateDeployment', 'codedeploy:ListDeployments', 'codedeploy:GetDeployment'],
@@ -188,8 +182,15 @@ describe('IAM', () => {
       {
         Sid: 'RedeployServicesOfThisAccountAndRegion',
         Effect: 'Allow',
-        Action: 'ecs:UpdateService',
+        Action: ['ecs:UpdateService', 'ecs:DescribeServices'],
         Resource: thisAccountAndRegion('service/*/*'),
+      },
+      {
+        Sid: 'NeverRedeployOptedOutServices',
+        Effect: 'Deny',
+        Action: 'ecs:UpdateService',
+        Resource: '*',
+        Condition: { StringEqualsIgnoreCase: { 'aws:ResourceTag/rotation-redeploy': 'off' } },
       },
       {
         // TransactWriteItems is authorized by the Put and Update of each of its items.
@@ -221,9 +222,9 @@ describe('IAM', () => {
     expect(allActions(off).filter((action) => action.startsWith('codedeploy:'))).toEqual([]);
     // CodeDeploy acts with the service role its group names: the tool passes no role to anything.
     expect(allActions(on)).not.toContain('iam:PassRole');
-    // Without CodeDeploy the worker needs no read of ECS services either: the change functions and the
-    // reconcile describe them to scan.
-    expect(allActions(off).filter((action) => action === 'ecs:DescribeServices')).toHaveLength(3);
+    // With or without CodeDeploy, the worker reads a service afresh before it redeploys it; the change
+    // functions and the reconcile describe services to scan.
+    expect(allActions(off).filter((action) => action === 'ecs:DescribeServices')).toHaveLength(4);
   });
 
   it('lets the worker consume, delay and put back messages of the redeploy queue, and nothing else of SQS', () => {
@@ -291,6 +292,85 @@ describe('IAM', () => {
         expect.arrayContaining(['secretsmanager:DescribeSecret', 'ssm:DescribeParameters']),
       );
     }
+  });
+
+  it.each([
+    ['the defaults', {}],
+    ['every option on', { cloudTrailFallback: true, tracing: true, dryRun: true }],
+  ])(
+    'denies ecs:UpdateService on services tagged rotation-redeploy=off to every role allowed it, with %s',
+    (_, props) => {
+      // Prepare
+      const { template } = synthesize(bundleDir, props);
+      const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+
+      // Act
+      const allowing = policies.filter((policy) =>
+        policy.Properties.PolicyDocument.Statement.some(
+          (statement: { Effect: string; Action: unknown }) =>
+            statement.Effect === 'Allow' && [statement.Action].flat().includes('ecs:UpdateService'),
+        ),
+      );
+
+      // Assess
+      expect(allowing.length).toBeGreaterThan(0);
+      for (const policy of allowing) {
+        expect(policy.Properties.PolicyDocument.Statement).toContainEqual({
+          Sid: 'NeverRedeployOptedOutServices',
+          Effect: 'Deny',
+          Action: 'ecs:UpdateService',
+          Resource: '*',
+          Condition: { StringEqualsIgnoreCase: { 'aws:ResourceTag/rotation-redeploy': 'off' } },
+        });
+      }
+    },
+  );
+
+  it('lets no one but the stack’s own functions send to the redeploy queue', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const queue = logicalIdOf(stack.redeploy.redeployQueue);
+
+    // Act
+    const statements = Object.values(
+      template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: queue }] } }),
+    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+
+    // Assess
+    expect(statements).toContainEqual({
+      Sid: 'OnlyThisStackQueuesRedeploys',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+      Condition: {
+        ArnNotEquals: {
+          'aws:PrincipalArn': stack.redeploy.functions.map((fn) => ({
+            'Fn::GetAtt': [logicalIdOf(fn.role), 'Arn'],
+          })),
+        },
+        BoolIfExists: { 'aws:ViaAWSService': 'false' },
+      },
+    });
+  });
+
+  it('lets the redrive roles it is given send to the redeploy queue too', () => {
+    // Prepare
+    const redrive = 'arn:aws:iam::123456789012:role/operator';
+    const { stack, template } = synthesize(bundleDir, { redriveRoleArns: [redrive] });
+
+    // Act
+    const [policy] = Object.values(
+      template.findResources('AWS::SQS::QueuePolicy', {
+        Properties: { Queues: [{ Ref: logicalIdOf(stack.redeploy.redeployQueue) }] },
+      }),
+    );
+    const deny = policy?.Properties.PolicyDocument.Statement.find(
+      (statement: { Sid?: string }) => statement.Sid === 'OnlyThisStackQueuesRedeploys',
+    );
+
+    // Assess
+    expect(deny.Condition.ArnNotEquals['aws:PrincipalArn']).toContain(redrive);
   });
 
   it('lets each function write only to its own log group, with no AWS managed policy', () => {

@@ -270,7 +270,11 @@ describe('a rotated secret, whatever deploys its users and however their tasks n
         .callsOf('UpdateService')
         .map((call) => call.input.service)
         .sort(),
-    ).toEqual(['by-path', 'by-ssm-arn', 'canary']);
+    ).toEqual(
+      ['by-path', 'by-ssm-arn', 'canary'].map(
+        (name) => `arn:aws:ecs:us-east-1:123456789012:service/shop/${name}`,
+      ),
+    );
 
     expect(outcomes.orphan).toMatchObject({ action: 'skipped', reason: 'deployment-controller' });
     expect(outcomes.external).toMatchObject({ action: 'skipped', reason: 'deployment-controller' });

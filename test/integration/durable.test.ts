@@ -8,12 +8,14 @@ import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Report } from '../../functions/core/report.ts';
 import { createStateTable } from '../../scripts/demo-account.ts';
 import { sqsEventOf } from '../../scripts/sqs-event.ts';
@@ -111,8 +113,35 @@ async function deliver(handlers: Handlers, messages: readonly Message[], receive
 }
 
 const deployment = (service: string) => seed.deploymentIdOf(CLUSTER, service);
-const bodyOf = (message: Message) =>
-  JSON.parse(message.Body ?? '{}') as { service: { serviceName: string }; changeKey: string };
+const serviceArnOf = (name: string) => `arn:aws:ecs:us-east-1:123456789012:service/${CLUSTER}/${name}`;
+type Body = {
+  service: { serviceName: string; serviceArn: string; clusterArn: string };
+  changeKey: string;
+};
+const bodyOf = (message: Message) => JSON.parse(message.Body ?? '{}') as Body;
+
+/** The JSON lines the handlers write while `run` runs, at log level INFO. */
+async function logsOf<T>(run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+  const written: string[] = [];
+  const capture = (chunk: unknown) => {
+    written.push(String(chunk));
+    return true;
+  };
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
+  try {
+    const result = await run();
+    const lines = written
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    return { result, lines };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -337,7 +366,7 @@ describe('durable redeploys through the queue', () => {
       ReceiptHandle: 'doomed-receipt',
       Body: JSON.stringify({
         ...body,
-        service: { ...body.service, serviceName: 'gone', serviceArn: `${body.service.serviceName}-gone` },
+        service: { ...body.service, serviceName: 'gone', serviceArn: serviceArnOf('gone') },
       }),
     };
     const before = await deployment(body.service.serviceName);
@@ -364,7 +393,7 @@ describe('durable redeploys through the queue', () => {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line));
     expect(lines.find((line) => line.message === 'service redeploy failed')).toMatchObject({
-      ecsService: { serviceName: 'gone' },
+      ecsService: { serviceName: 'gone', reason: expect.stringContaining('ECS has no ACTIVE service') },
       deadLetterQueue: true,
       receiveCount: 5,
     });
@@ -450,5 +479,159 @@ describe('durable redeploys through the queue', () => {
       process.env.AWS_ENDPOINT_URL = moto.endpoint;
       await proxy.stop();
     }
+  });
+});
+
+describe('a worker that trusts no message', () => {
+  const infoEnv = () => ({ ...queuedEnv(), POWERTOOLS_LOG_LEVEL: 'INFO' });
+  afterEach(() => {
+    process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  });
+
+  async function aQueuedBody(): Promise<Body> {
+    const version = await putSecret('second');
+    await (await loadHandlers(queuedEnv())).secret(labelUpdated(version), context('secret-changed'));
+    const [first] = await receiveAll();
+    return bodyOf(first as Message);
+  }
+  const forged = (body: Body, service: Partial<Body['service']>): Message => ({
+    MessageId: 'forged',
+    ReceiptHandle: 'forged-receipt',
+    Body: JSON.stringify({ ...body, service: { ...body.service, ...service } }),
+  });
+
+  it('never redeploys a service tagged rotation-redeploy=off, even for a message sent to name it', async () => {
+    const body = await aQueuedBody();
+    const taskDefinition = await seed.registerTaskDefinition({
+      family: 'quiet',
+      containers: [{ name: 'quiet', secrets: [{ name: 'DB', valueFrom: account.secretArn }] }],
+    });
+    await seed.createService({
+      cluster: CLUSTER,
+      name: 'quiet',
+      taskDefinition,
+      desiredCount: 1,
+      tags: { 'rotation-redeploy': 'off' },
+    });
+    const before = await deployment('quiet');
+    const handlers = await loadHandlers(infoEnv());
+
+    const { result, lines } = await logsOf(() =>
+      handlers.worker(
+        sqsEvent([forged(body, { serviceName: 'quiet', serviceArn: serviceArnOf('quiet') })]),
+        context('redeploy-worker'),
+      ),
+    );
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await deployment('quiet')).toBe(before);
+    expect(lines.find((line) => line.message === 'service skipped')).toMatchObject({
+      reason: 'opted-out',
+      ecsService: { serviceName: 'quiet' },
+    });
+  });
+
+  it('refuses a message whose service ARN and name disagree, redeploying neither service', async () => {
+    const body = await aQueuedBody();
+    const before = { app: await deployment('app'), web: await deployment('web') };
+    const handlers = await loadHandlers(infoEnv());
+
+    const { result, lines } = await logsOf(() =>
+      handlers.worker(
+        sqsEvent([forged(body, { serviceArn: serviceArnOf('app'), serviceName: 'web' })]),
+        context('redeploy-worker'),
+      ),
+    );
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'forged' }]);
+    expect({ app: await deployment('app'), web: await deployment('web') }).toEqual(before);
+    expect(lines.find((line) => line.message === 'redeploy message refused')).toMatchObject({
+      reason: expect.stringContaining('serviceArn names service "app", serviceName is "web"'),
+    });
+  });
+
+  it('sends a malformed message to the dead-letter queue within seconds, saying why on every receive', async () => {
+    const deadLetters = await sqs.send(new CreateQueueCommand({ QueueName: 'redeploys-dlq' }));
+    const source = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'redeploys-guarded',
+        Attributes: {
+          VisibilityTimeout: '720',
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: 'arn:aws:sqs:us-east-1:123456789012:redeploys-dlq',
+            maxReceiveCount: 2,
+          }),
+        },
+      }),
+    );
+    const queueUrl = source.QueueUrl ?? '';
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"service": "everything"' }));
+    const handlers = await loadHandlers({ ...infoEnv(), QUEUE_URL: queueUrl, MAX_RECEIVE_COUNT: '2' });
+    const receive = async (url: string) =>
+      (
+        await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: 10,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+        )
+      ).Messages ?? [];
+
+    // Act: what the event source does, as long as the queue hands the message out.
+    const { lines } = await logsOf(async () => {
+      for (let receives = 0; receives < 3; receives += 1) {
+        const messages = await receive(queueUrl);
+        if (messages.length === 0) break;
+        await handlers.worker(sqsEvent(messages), context('redeploy-worker'));
+      }
+    });
+
+    // Assess: no visibility timeout (720 s) waited out between receives, and the message is in the DLQ.
+    expect((await receive(deadLetters.QueueUrl ?? '')).map((message) => message.Body)).toEqual([
+      '{"service": "everything"',
+    ]);
+    expect(
+      lines
+        .map((line) => line.message)
+        .filter((text) => String(text).includes('refused') || String(text).includes('failed')),
+    ).toEqual(['redeploy message refused', 'service redeploy failed']);
+    expect(lines.find((line) => line.message === 'service redeploy failed')).toMatchObject({
+      refused: true,
+      deadLetterQueue: true,
+      receiveCount: 2,
+      ecsService: { reason: expect.stringContaining('not JSON') },
+    });
+  });
+
+  it('hands back, untried and without spending a receive, what an invocation has no time left for', async () => {
+    const version = await putSecret('second');
+    const handlers = await loadHandlers(queuedEnv());
+    await handlers.secret(labelUpdated(version), context('secret-changed'));
+    const messages = await receiveAll();
+    const before = { app: await deployment('app'), web: await deployment('web') };
+    // The first message finds a minute left; by the second, five seconds are left.
+    const remaining = [60_000, 5_000];
+    const short = {
+      ...context('redeploy-worker'),
+      getRemainingTimeInMillis: () => remaining.shift() ?? 5_000,
+    } as Context;
+
+    const answer = await handlers.worker(sqsEvent(messages), short);
+    for (const message of messages) {
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: account.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
+    }
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: account.queueUrl, AttributeNames: ['All'] }),
+    );
+
+    const [first, second] = messages.map((message) => bodyOf(message).service.serviceName);
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await deployment(first as 'app')).not.toBe(before[first as 'app']);
+    expect(await deployment(second as 'web')).toBe(before[second as 'web']);
+    // The second is back on the queue as a new message (its receives start again), shortly delayed.
+    expect(attributes.Attributes?.ApproximateNumberOfMessagesDelayed).toBe('1');
   });
 });

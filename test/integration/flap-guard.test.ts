@@ -12,6 +12,7 @@ import { redeployFromQueue } from '../../functions/app/redeploy-from-queue.ts';
 import { AwsChangeVersions, regionalMetadataClients } from '../../functions/aws/change-versions.ts';
 import { ClusterInventory } from '../../functions/aws/ecs-inventory.ts';
 import { EcsRedeployer } from '../../functions/aws/ecs-redeployer.ts';
+import { EcsServiceReader } from '../../functions/aws/ecs-service-reader.ts';
 import { StateTable } from '../../functions/aws/state-table.ts';
 import { EcsTaskDefinitions } from '../../functions/aws/task-definitions.ts';
 import { parseEvent } from '../../functions/core/change.ts';
@@ -98,6 +99,7 @@ async function flap(options: {
   };
   const workerPorts = {
     pending: state,
+    services: new EcsServiceReader(ecs),
     redeployer: {
       redeploy: async (target: ServiceRef) => {
         deployedAt.push(clock.now - start);
