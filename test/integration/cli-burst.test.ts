@@ -125,10 +125,11 @@ async function deploymentIds(): Promise<Record<Name, string>> {
   return Object.fromEntries(names.map((name, index) => [name, ids[index]])) as Record<Name, string>;
 }
 
+/** The services UpdateService was called for, by name (it is called with each service's ARN). */
 const updatedServices = () =>
   proxy
     .callsOf('UpdateService')
-    .map((call) => String(call.input.service))
+    .map((call) => String(call.input.service).slice(String(call.input.service).lastIndexOf('/') + 1))
     .sort();
 
 describe('rotation-redeploy run with several --event', () => {
