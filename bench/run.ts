@@ -1,20 +1,25 @@
 /**
- * `npm run bench [-- --repeats N --latency MS --sizes 100x10,1000x20,10000x100]`: runs every
- * measurement in a fresh process (bench/measure.ts), one at a time, and writes bench/RESULTS.md.
+ * `npm run bench [-- --repeats N --latency MS --sizes 100x10,1000x20,10000x100 --audit-size 10000x100]`: runs
+ * every measurement in a fresh process (bench/measure.ts, bench/measure-audit.ts), one at a time, and writes
+ * bench/RESULTS.md.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { LIMITS } from '../functions/wiring/limits.ts';
+import { AUDIT_SHAPE, type AuditMeasurement } from './audit.ts';
+import { renderAudit } from './audit-report.ts';
 import { leastCalls } from './bounds.ts';
-import { type Measurement, type MeasurementSpec, RESULT_PREFIX, readRotation } from './measurement.ts';
+import { type Measurement, RESULT_PREFIX, readRotation } from './measurement.ts';
 import type { PipelineName } from './pipelines.ts';
 import { renderResults, type SizeResults } from './results-report.ts';
 import { DEFAULT_LATENCY_MS } from './simulated-ecs.ts';
 import { syntheticAccount } from './synthetic-account.ts';
 
 const MEASURE = fileURLToPath(new URL('./measure.ts', import.meta.url));
+const MEASURE_AUDIT = fileURLToPath(new URL('./measure-audit.ts', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const PIPELINES: readonly PipelineName[] = ['ours', 'naive'];
 
@@ -38,9 +43,9 @@ function wholeNumber(name: string, text: string): number {
 }
 
 /** The child inherits tsx's loader flags from this process's execArgv. */
-function measureInChild(spec: MeasurementSpec): Promise<Measurement> {
+function measureInChild<T>(spec: object, script = MEASURE): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, MEASURE, JSON.stringify(spec)], {
+    const child = spawn(process.execPath, [...process.execArgv, script, JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let stdout = '';
@@ -55,7 +60,7 @@ function measureInChild(spec: MeasurementSpec): Promise<Measurement> {
           new Error(`measurement ${JSON.stringify(spec)} exited with code ${code}: ${stdout.slice(-2000)}`),
         );
       } else {
-        resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as Measurement);
+        resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as T);
       }
     });
   });
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
       repeats: { type: 'string', default: '3' },
       latency: { type: 'string', default: String(DEFAULT_LATENCY_MS) },
       sizes: { type: 'string', default: '100x10,1000x20,10000x100' },
+      'audit-size': { type: 'string', default: `${AUDIT_SHAPE.services}x${AUDIT_SHAPE.clusters}` },
     },
   });
   const repeats = Math.max(1, wholeNumber('repeats', values.repeats));
@@ -85,7 +91,7 @@ async function main(): Promise<void> {
     const measurements: Record<PipelineName, Measurement[]> = { ours: [], naive: [] };
     for (const pipeline of PIPELINES) {
       for (let repeat = 1; repeat <= repeats; repeat += 1) {
-        const measurement = await measureInChild({ pipeline, services, clusters, latencyMs });
+        const measurement = await measureInChild<Measurement>({ pipeline, services, clusters, latencyMs });
         measurements[pipeline].push(measurement);
         const last = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(2)} s`);
         process.stderr.write(
@@ -103,6 +109,21 @@ async function main(): Promise<void> {
     });
   }
 
+  // The audit: its items and changed items as the issue sets them, its services and clusters as given.
+  const audits: AuditMeasurement[] = [];
+  for (const { services, clusters } of parseSizes(values['audit-size'])) {
+    for (let repeat = 1; repeat <= repeats; repeat += 1) {
+      const measurement = await measureInChild<AuditMeasurement>(
+        { ...AUDIT_SHAPE, services, clusters, latencyMs },
+        MEASURE_AUDIT,
+      );
+      audits.push(measurement);
+      process.stderr.write(
+        `audit, ${services} services, run ${repeat}/${repeats}: last UpdateService ${((measurement.toLastUpdateMs ?? measurement.toEndMs) / 1000).toFixed(2)} s (virtual), ${(measurement.wallMs / 1000).toFixed(1)} s real\n`,
+      );
+    }
+  }
+
   const markdown = renderResults({
     command,
     machine: {
@@ -115,8 +136,13 @@ async function main(): Promise<void> {
     repeats,
     sizes: results,
   });
-  await writeFile(RESULTS, markdown);
-  process.stdout.write(`${markdown}\nwritten to ${RESULTS}\n`);
+  const auditSection = renderAudit({
+    latencyMs,
+    updatesPerSecond: LIMITS.updatesPerSecond.default,
+    measurements: audits,
+  });
+  await writeFile(RESULTS, auditSection === '' ? markdown : `${markdown.trimEnd()}\n\n${auditSection}`);
+  process.stdout.write(`${markdown}\n${auditSection}\nwritten to ${RESULTS}\n`);
 }
 
 main().catch((error: unknown) => {
