@@ -79,7 +79,10 @@ export const LOG_MESSAGES = {
    * the dead-letter queue within seconds (warning; its last receive logs `service redeploy failed`).
    */
   redeployMessageRefused: 'redeploy message refused',
-  /** The worker found the service tagged to opt out when it looked again before redeploying (reason `opted-out`). */
+  /**
+   * The worker left the service alone: tagged to opt out when it looked again before redeploying (reason
+   * `opted-out`), or, deciding a recheck message afresh, for a decision's skip reason or `not-referenced`.
+   */
   serviceSkipped: 'service skipped',
   /** The worker's invocation had too little time left to start this message: it is queued again, untried. */
   redeployHandedBack: 'redeploy handed back, not enough time left',

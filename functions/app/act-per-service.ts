@@ -24,6 +24,13 @@ import type { Delivery, RunOptions } from './handle-change.ts';
 export interface KeyedChange {
   readonly key: string;
   readonly change: ReportedChange;
+  /** The change's moved staging labels: a recheck message carries them, for the worker's decision. */
+  readonly movedLabels?: readonly string[] | undefined;
+}
+
+/** What a queued service's report says when the worker is to decide for it afresh. */
+export function recheckDetail(reason: string): string {
+  return `${reason}; queued for the redeploy worker, which decides again from the service as it is then and retries until it can or the message reaches the dead-letter queue`;
 }
 
 /** The part of the service a queued redeploy needs, with the deployment group when CodeDeploy deploys it. */
@@ -61,6 +68,8 @@ export function actPerService(
   const inFlight: Promise<void>[] = [];
   const limit = createLimiter(options.concurrency);
   let batch: { index: number; decision: Redeploy }[] = [];
+  const rechecks: { index: number; service: Service; references: readonly Reference[]; reason: string }[] =
+    [];
 
   const handOff = (entries: { index: number; decision: Redeploy }[]) => {
     if (delivery.kind !== 'queued' || entries.length === 0) return;
@@ -155,13 +164,44 @@ export function actPerService(
         );
       }
     },
-    /** A service that could not be decided for a change (its deployment group could not be read). */
-    fail(index: number, service: Service, references: readonly Reference[], reason: string): void {
-      outcomes[index]?.push(outcomeOf(service, references, 'failed', reason));
+    /**
+     * A service that could not be decided for a change (its task definition or deployment group could not be
+     * read). Queued, it is handed to the worker with a recheck message, and the change stays open on it until
+     * the worker redeploys it, decides against it, or gives its message up to the dead-letter queue. Otherwise
+     * (direct, or a dry run) it is failed.
+     */
+    recheck(index: number, service: Service, references: readonly Reference[], reason: string): void {
+      if (delivery.kind !== 'queued' || options.dryRun) {
+        outcomes[index]?.push(outcomeOf(service, references, 'failed', reason));
+        return;
+      }
+      rechecks.push({ index, service, references, reason });
     },
     async finish(): Promise<ServiceOutcome[][]> {
       handOff(batch);
       batch = [];
+      if (delivery.kind === 'queued' && rechecks.length > 0) {
+        const messages = rechecks.map(({ index, service }) => {
+          const { key, change, movedLabels } = changes[index] as KeyedChange;
+          const { serviceArn, serviceName, clusterArn } = service;
+          return {
+            service: { serviceArn, serviceName, clusterArn },
+            changeKey: key,
+            change,
+            recheck: { movedLabels: movedLabels ?? [] },
+          };
+        });
+        // All or nothing, as the hand-off: a failed send fails the run, and the retried run sends again.
+        inFlight.push(
+          enqueueRedeploys(messages, delivery, delivery.coalesceSeconds, now()).then(() => {
+            for (const { index, service, references, reason } of rechecks) {
+              outcomes[index]?.push(
+                outcomeOf(service, references, 'queued', null, null, { detail: recheckDetail(reason) }),
+              );
+            }
+          }),
+        );
+      }
       await Promise.all(inFlight);
       return outcomes;
     },

@@ -8,21 +8,22 @@ import { createLimiter } from '../core/bounded.ts';
 import type { Change, ParsedEvent } from '../core/change.ts';
 import { changeKey, unversionedKey } from '../core/change-key.ts';
 import { type Decision, decide, matchingReferences } from '../core/decide.ts';
+import { RotationRedeployError } from '../core/errors.ts';
 import type { ChangeVersions, Invocation, OncePerKey } from '../core/ports.ts';
 import { refersTo } from '../core/reference.ts';
-import {
-  buildReport,
-  failureReason,
-  outcomeOf,
-  type Report,
-  reportedChange,
-  type ScanCounts,
-} from '../core/report.ts';
+import { buildReport, failureReason, type Report, reportedChange, type ScanCounts } from '../core/report.ts';
 import type { CodeDeployGroupLookup, Service } from '../core/service.ts';
 import { moveSeen } from '../core/staleness.ts';
 import { actPerService } from './act-per-service.ts';
 import type { HandleChangePorts, RunOptions } from './handle-change.ts';
 import { scan } from './scan.ts';
+
+/** A change run whose report has failed services: the change is not done, and no record may say it is. */
+class ChangeNotDoneError extends RotationRedeployError {
+  constructor(readonly report: Report) {
+    super(`${report.summary.failed} services of change ${report.changeKey ?? report.change.arn} failed`);
+  }
+}
 
 /** What became of one event: its report, or why it could not be handled (it should be retried). */
 export type ChangeResult = { readonly report: Report } | { readonly error: unknown };
@@ -101,6 +102,9 @@ async function oncePerKey(
         if ('error' in reports) throw reports.error;
         report = reports.get(key);
         if (report === undefined) throw new Error(`no report for ${key}`);
+        // Failed services keep the change open: no record says it is done, so it is handled again when it is
+        // announced again (a repeated event, a retry).
+        if (report.summary.failed > 0) throw new ChangeNotDoneError(report);
         return { summary: report.summary, scanned: report.scanned };
       },
       invocation,
@@ -111,7 +115,7 @@ async function oncePerKey(
     ]);
     const result = run.then(
       ({ duplicate }) => (duplicate || report === undefined ? ('duplicate' as const) : { report }),
-      (error: unknown) => ({ error }),
+      (error: unknown) => (error instanceof ChangeNotDoneError ? { report: error.report } : { error }),
     );
     return { key, state, result };
   });
@@ -211,7 +215,11 @@ async function handleDistinct(
   const acting = actPerService(
     ports.delivery,
     options,
-    changes.map(({ key, change }) => ({ key, change: reportedChange(change) })),
+    changes.map(({ key, change }) => ({
+      key,
+      change: reportedChange(change),
+      movedLabels: change.movedLabels,
+    })),
     now,
   );
   const lookingUp: Promise<void>[] = [];
@@ -244,7 +252,7 @@ async function handleDistinct(
         (error: unknown) => {
           decisions.forEach((decision, index) => {
             if (decision !== null)
-              acting.fail(
+              acting.recheck(
                 index,
                 service,
                 decision.references,
@@ -263,14 +271,16 @@ async function handleDistinct(
     onUser,
   );
   await Promise.all(lookingUp);
+  // A service whose task definition could not be read may use any of the items: a recheck for each change.
+  for (const { service, error } of unreadable) {
+    changes.forEach((_, index) => {
+      acting.recheck(index, service, [], `task definition unreadable: ${failureReason(error)}`);
+    });
+  }
   const outcomes = await acting.finish();
   const reports = new Map<string, Report>();
   changes.forEach(({ change, key }, index) => {
     const own = outcomes[index] ?? [];
-    // A service whose task definition could not be read may use any of the items: failed for each change.
-    for (const { service, error } of unreadable) {
-      own.push(outcomeOf(service, [], 'failed', `task definition unreadable: ${failureReason(error)}`));
-    }
     reports.set(key, {
       ...buildReport({
         change,

@@ -21,7 +21,8 @@ import type {
 } from '../core/ports.ts';
 import { parseRedeployMessage, type RedeployMessage } from '../core/queue-message.ts';
 import { failureReason } from '../core/report.ts';
-import { isOptedOut, type Service, type ServiceRef } from '../core/service.ts';
+import { isOptedOut, type RedeployTarget, type Service, type ServiceRef } from '../core/service.ts';
+import { type AfreshDecision, type DecideAfreshPorts, decideAfresh } from './decide-afresh.ts';
 
 /** Another message's worker holds the service: this message waits for a retry. */
 export class ServiceBusyError extends RotationRedeployError {
@@ -44,8 +45,11 @@ export type QueuedOutcome =
       readonly changeKeys: readonly string[];
     }
   | { readonly action: 'already-done' }
-  /** Tagged to opt out when read again: nothing was started and nothing marked done. */
-  | { readonly action: 'skipped'; readonly reason: 'opted-out' }
+  /**
+   * Tagged to opt out when read again (or, for a recheck message, decided against afresh): nothing was
+   * started and nothing marked done.
+   */
+  | { readonly action: 'skipped'; readonly reason: Extract<AfreshDecision, { action: 'skip' }>['reason'] }
   /** The CodeDeploy deployment group runs another deployment; nothing was started. */
   | { readonly action: 'waiting'; readonly reason: string }
   /**
@@ -71,7 +75,7 @@ export interface FlapGuardPorts {
   readonly limit: number;
 }
 
-export interface RedeployFromQueuePorts {
+export interface RedeployFromQueuePorts extends DecideAfreshPorts {
   readonly pending: PendingRedeploys;
   readonly redeployer: Redeployer;
   readonly flapGuard?: FlapGuardPorts | undefined;
@@ -107,17 +111,29 @@ export async function redeployFromQueue(
   if (claim.state === 'busy') throw new ServiceBusyError(message.service.serviceArn);
   // The service as ECS has it now, by its ARN: the operator's opt-out counts as it is now, not as it was when
   // the message was queued. (An IAM deny on UpdateService for opted-out services covers the moment between
-  // this read and the call.)
+  // this read and the call.) A recheck message is decided afresh from it.
   let current: Service;
+  let target: RedeployTarget;
   try {
     current = await currentService(message.service, ports.services);
+    // The deployments ECS lists now: only one that is not among them can be this redeploy's.
+    target = { ...message.service, deploymentIds: current.deploymentIds };
+    const decision = isOptedOut(current)
+      ? ({ action: 'skip', reason: 'opted-out' } as const)
+      : message.recheck === undefined
+        ? null
+        : await decideAfresh({ ...message, recheck: message.recheck }, current, ports);
+    if (decision?.action === 'skip') {
+      await ports.pending.release(message.service, owner);
+      return { action: 'skipped', reason: decision.reason };
+    }
+    if (decision?.action === 'redeploy') {
+      const { codeDeployGroup: _asQueued, ...ref } = target;
+      target = decision.path.via === 'codedeploy' ? { ...ref, codeDeployGroup: decision.path.group } : ref;
+    }
   } catch (error) {
     await ports.pending.release(message.service, owner);
     throw error;
-  }
-  if (isOptedOut(current)) {
-    await ports.pending.release(message.service, owner);
-    return { action: 'skipped', reason: 'opted-out' };
   }
   const guard = ports.flapGuard;
   // Read while the claim is held: no other worker deploys this service between the check and the record.
@@ -137,11 +153,7 @@ export async function redeployFromQueue(
   const startedAt = invocation.now();
   let deploymentId: string | null;
   try {
-    // The deployments ECS lists now: only one that is not among them can be this redeploy's.
-    ({ deploymentId } = await ports.redeployer.redeploy(
-      { ...message.service, deploymentIds: current.deploymentIds },
-      until,
-    ));
+    ({ deploymentId } = await ports.redeployer.redeploy(target, until));
   } catch (error) {
     await ports.pending.release(message.service, owner);
     if (error instanceof DeploymentGroupBusyError) return { action: 'waiting', reason: error.message };

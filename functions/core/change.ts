@@ -185,6 +185,38 @@ function parseKnownEvent(envelope: Envelope): Omit<ParsedEvent, 'eventId' | 'tim
   );
 }
 
+/**
+ * A change as a queued message reports it, whole again: what the worker needs to decide afresh for a service.
+ * The moved labels travel beside it (a reported change keeps only the main one).
+ */
+export function changeOfReported(
+  reported: Pick<Change, 'kind' | 'arn' | 'name' | 'label' | 'versionId' | 'trigger'>,
+  movedLabels: readonly string[],
+): Change {
+  const fields = {
+    label: reported.label,
+    versionId: reported.versionId,
+    trigger: reported.trigger,
+  };
+  if (reported.kind === 'secretsmanager')
+    return secretChange(reported.arn, reported.name, { ...fields, movedLabels });
+  const parsed = parseItemArn(reported.arn);
+  if ('problem' in parsed || parsed.arn.kind !== 'ssm') {
+    throw new InvalidEventError(`not an SSM parameter ARN: "${reported.arn}"`);
+  }
+  const { partition, region, account, name } = parsed.arn;
+  return {
+    kind: 'ssm',
+    arn: reported.arn,
+    name: reported.name,
+    account,
+    region,
+    ...fields,
+    movedLabels: [],
+    item: { kind: 'ssm', partition, region, account, name },
+  };
+}
+
 function secretChange(
   arn: string,
   knownName: string | undefined,

@@ -17,6 +17,12 @@ export interface RedeployMessage {
   readonly waitingSince?: number | undefined;
   /** Set on a message the flap guard sent back: when it was due to return (epoch ms). */
   readonly deferredUntil?: number;
+  /**
+   * Present when the change function could not decide for the service (its task definition or deployment
+   * group could not be read): the worker decides afresh, from the service as it is, before it redeploys.
+   * `movedLabels` are the change's moved staging labels, which the decision needs.
+   */
+  readonly recheck?: { readonly movedLabels: readonly string[] } | undefined;
 }
 
 const messageSchema = z.object({
@@ -46,6 +52,7 @@ const messageSchema = z.object({
   }),
   waitingSince: z.number().int().nonnegative().optional(),
   deferredUntil: z.number().int().nonnegative().optional(),
+  recheck: z.object({ movedLabels: z.array(z.string()) }).optional(),
 }) satisfies z.ZodType<RedeployMessage>;
 
 export function parseRedeployMessage(body: string): RedeployMessage {

@@ -129,8 +129,9 @@ export function auditAdapters(
 }
 
 /**
- * The worker's ports: its pending-redeploy records, the service read afresh, UpdateService or CodeDeploy, and
- * its queue's retry delay.
+ * The worker's ports: its pending-redeploy records, the service read afresh, UpdateService or CodeDeploy, its
+ * queue's retry delay, and what deciding a recheck message afresh reads (task definitions, kept in memory
+ * only; deployment groups when CodeDeploy is on).
  */
 export function workerAdapters(
   clients: AwsClients,
@@ -145,6 +146,8 @@ export function workerAdapters(
     // A deferred redeploy goes back on the queue the worker reads, as one that waits for its group does.
     flapGuard: { history: state, queue: requeue, limit: settings.maxRedeploysPerHour },
     services: new EcsServiceReader(clients.ecs),
+    taskDefinitions: new EcsTaskDefinitions(clients.ecs),
+    ...(settings.codeDeploy ? { deploymentGroups: new CodeDeployGroups(clients.codedeploy) } : {}),
     retryDelay: new SqsRetryDelay(clients.sqs, settings.queueUrl),
     requeue,
     telemetry,

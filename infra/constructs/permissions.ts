@@ -333,8 +333,9 @@ export function denyRedeployingOptedOut(): Grant {
  * and complete the service's pending item in the state table (TransactWriteItems is authorized by the PutItem
  * and UpdateItem of its items), keep the flap guard's record there; put a message back on the queue (a
  * deferred redeploy, a wait for a deployment group, or a message handed back untried when the invocation runs
- * out of time). Receiving, deleting and delaying (ChangeMessageVisibility) its messages comes with the SQS event
- * source.
+ * out of time); read task definitions (and, with CodeDeploy, find deployment groups) to decide afresh for a
+ * service a change function could not decide for. Receiving, deleting and delaying (ChangeMessageVisibility)
+ * its messages comes with the SQS event source.
  */
 export function grantRedeploying(fn: BundledFunction, props: RedeployPermissionsProps): iam.Policy {
   return attachPolicy(fn, 'RedeployPolicy', [
@@ -358,7 +359,21 @@ export function grantRedeploying(fn: BundledFunction, props: RedeployPermissions
         resources: [props.stateTable.tableArn],
       },
     },
-    ...(props.codeDeploy ? deployThroughCodeDeploy(Stack.of(fn)) : []),
+    {
+      statement: {
+        sid: 'ReadTaskDefinitionsToDecideRechecks',
+        actions: ['ecs:DescribeTaskDefinition'],
+        resources: ['*'],
+      },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason:
+          'ecs:DescribeTaskDefinition supports no resource-level permissions, so "*" is the only resource IAM accepts. The worker reads the task definition of a service a change function could not decide for, to decide afresh.',
+      },
+    },
+    ...(props.codeDeploy
+      ? [...deployThroughCodeDeploy(Stack.of(fn)), ...findDeploymentGroups(Stack.of(fn))]
+      : []),
     {
       // A redeploy held back by the flap guard, waiting for its CodeDeploy group, or handed back untried for
       // lack of time goes back on the queue.

@@ -444,3 +444,103 @@ describe('redeployForChange with the durable queue and once-per-change', () => {
     expect(report.changeKey).toBe(`${SECRET_ARN}|AWSCURRENT|v-2`);
   });
 });
+
+describe('a change with services it could not decide for', () => {
+  const codeDeployed = (name: string) => service(name, TD.full, { deploymentController: 'CODE_DEPLOY' });
+  const denied = Object.assign(new Error('not authorized to perform: codedeploy:ListApplications'), {
+    name: 'AccessDeniedException',
+  });
+
+  function queued(account: Parameters<typeof inMemoryPorts>[0]) {
+    const { ports } = inMemoryPorts(account);
+    const sent: RedeployMessage[] = [];
+    const stored = new Map<string, object>();
+    const once: OncePerKey = {
+      // As Powertools Idempotency does: a record is kept only for work that returned.
+      async run(key, work) {
+        const previous = stored.get(key);
+        if (previous !== undefined) return { result: previous as never, duplicate: true };
+        const result = await work();
+        stored.set(key, result);
+        return { result, duplicate: false };
+      },
+    };
+    return {
+      sent,
+      stored,
+      once,
+      ports: {
+        ...ports,
+        delivery: {
+          kind: 'queued' as const,
+          pending: { add: async () => {} },
+          queue: { send: async (messages: readonly RedeployMessage[]) => void sent.push(...messages) },
+          coalesceSeconds: 60,
+        },
+        once,
+      },
+    };
+  }
+
+  it('hands a service whose task definition or deployment group cannot be read to the worker to decide afresh', async () => {
+    const { ports, sent } = queued({
+      services: [service('mystery', TD.broken), codeDeployed('checkout'), service('api', TD.full)],
+      taskDefinitions,
+      deploymentGroups: { checkout: denied },
+    });
+
+    const report = await redeployForChange(labelUpdated(), ports, options);
+
+    const rechecks = sent.filter((message) => message.recheck !== undefined);
+    expect(rechecks.map((message) => message.service.serviceName).sort()).toEqual(['checkout', 'mystery']);
+    expect(rechecks.every((message) => message.recheck?.movedLabels.includes('AWSCURRENT'))).toBe(true);
+    expect(rechecks[0]?.service.codeDeployGroup).toBeUndefined();
+    expect(report.summary).toMatchObject({ queued: 3, failed: 0 });
+    expect(report.services.find((entry) => entry.serviceName === 'mystery')).toMatchObject({
+      action: 'queued',
+      detail: expect.stringContaining('task definition unreadable: ClientException'),
+    });
+    expect(report.services.find((entry) => entry.serviceName === 'checkout')?.detail).toContain(
+      'deployment group unreadable: AccessDeniedException',
+    );
+  });
+
+  it('does not mark a change with a failed service done: announced again, it is handled again', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const { ports, calls } = inMemoryPorts({
+      services: [service('api', TD.full), service('worker', TD.partial)],
+      taskDefinitions,
+      failing: { api: throttled },
+    });
+    const stored = new Map<string, object>();
+    const once: OncePerKey = {
+      async run(key, work) {
+        const previous = stored.get(key);
+        if (previous !== undefined) return { result: previous as never, duplicate: true };
+        const result = await work();
+        stored.set(key, result);
+        return { result, duplicate: false };
+      },
+    };
+    const direct = { ...ports, once };
+
+    const first = await redeployForChange(labelUpdated(), direct, options);
+    const second = await redeployForChange(labelUpdated(), direct, options);
+
+    expect(first.summary).toMatchObject({ redeployed: 1, failed: 1 });
+    expect(stored.size).toBe(0);
+    expect(second.ignored).toBeNull();
+    expect(second.services.find((entry) => entry.serviceName === 'api')?.action).toBe('failed');
+    expect(calls.redeployed).toEqual(['worker', 'worker']);
+  });
+
+  it('marks a change done once every service is redeployed or handed to the worker', async () => {
+    const { ports, stored } = queued({ services: [service('mystery', TD.broken)], taskDefinitions });
+
+    await redeployForChange(labelUpdated(), ports, options);
+    const again = await redeployForChange(labelUpdated(), ports, options);
+
+    expect(stored.size).toBe(1);
+    expect(again.ignored).toBe('already-handled');
+  });
+});

@@ -24,6 +24,7 @@ import type {
   ServiceReader,
 } from '../../functions/core/ports.ts';
 import { parseRedeployMessage, type RedeployMessage } from '../../functions/core/queue-message.ts';
+import { referencesOf } from '../../functions/core/reference.ts';
 import { service as serviceNamed, taskDefinitionArn } from '../support/in-memory-ports.ts';
 
 const message: RedeployMessage = {
@@ -682,5 +683,74 @@ describe('a worker running out of time', () => {
     });
 
     expect(ecs.redeployed).toEqual(['api']);
+  });
+});
+
+describe('a recheck message: a service the change function could not decide for', () => {
+  const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf';
+  const recheck: RedeployMessage = {
+    ...message,
+    changeKey: `${SECRET}|AWSCURRENT|v2`,
+    change: { ...message.change, arn: SECRET, name: 'db', account: '123456789012' },
+    recheck: { movedLabels: ['AWSCURRENT'] },
+  };
+  const referencing = (...valueFroms: string[]) => ({
+    referencesOf: async (arn: string) =>
+      referencesOf({
+        taskDefinitionArn: arn,
+        containerDefinitions: [
+          { name: 'app', secrets: valueFroms.map((valueFrom) => ({ name: 'S', valueFrom })) },
+        ],
+      }),
+  });
+
+  function run(taskDefinitions: QueueWorkerPorts['taskDefinitions']) {
+    const { pending, calls } = pendingAnswering({ state: 'claimed', changeKeys: [recheck.changeKey] });
+    const ecs = redeployer(async () => ({ deploymentId: 'ecs-svc/2' }));
+    const outcome = redeployFromQueue(
+      recheck,
+      { pending, redeployer: ecs.port, services: ecsHas(), taskDefinitions },
+      'msg-1',
+      300_000,
+    );
+    return { outcome, calls, ecs };
+  }
+
+  it('redeploys the service when its task definition, read now, references the changed secret', async () => {
+    const { outcome, ecs, calls } = run(referencing(SECRET));
+
+    await expect(outcome).resolves.toMatchObject({ action: 'redeployed', deploymentId: 'ecs-svc/2' });
+    expect(ecs.redeployed).toEqual(['api']);
+    expect(calls).toEqual(['claim', `complete:${recheck.changeKey}`]);
+  });
+
+  it.each([
+    [
+      'does not reference the secret',
+      referencing('arn:aws:secretsmanager:us-east-1:123456789012:secret:other-XyZ123'),
+      'not-referenced',
+    ],
+    ['pins a version', referencing(`${SECRET}:::v1`), 'pinned-version'],
+  ])(
+    'skips the service, nothing marked done, when its task definition %s',
+    async (_case, taskDefinitions, reason) => {
+      const { outcome, ecs, calls } = run(taskDefinitions);
+
+      await expect(outcome).resolves.toEqual({ action: 'skipped', reason });
+      expect(ecs.redeployed).toEqual([]);
+      expect(calls).toEqual(['claim', 'release']);
+    },
+  );
+
+  it('fails the message, to be retried, while the task definition still cannot be read', async () => {
+    const { outcome, ecs, calls } = run({
+      referencesOf: async () => {
+        throw Object.assign(new Error('Unable to describe task definition'), { name: 'ClientException' });
+      },
+    });
+
+    await expect(outcome).rejects.toThrow('Unable to describe task definition');
+    expect(ecs.redeployed).toEqual([]);
+    expect(calls).toEqual(['claim', 'release']);
   });
 });

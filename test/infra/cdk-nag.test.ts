@@ -73,6 +73,7 @@ describe('cdk-nag AwsSolutions checks', () => {
           `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:*/*]`,
         ]),
         'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]',
+        'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::*]',
         // Deploying a CODE_DEPLOY service through its group.
         'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:application:*]',
         'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:*/*]',

@@ -199,7 +199,15 @@ describe('IAM', () => {
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.stateTable), 'Arn'] },
       },
+      {
+        // A service a change function could not decide for is decided afresh by the worker.
+        Sid: 'ReadTaskDefinitionsToDecideRechecks',
+        Effect: 'Allow',
+        Action: 'ecs:DescribeTaskDefinition',
+        Resource: '*',
+      },
       ...DEPLOY_THROUGH_CODEDEPLOY,
+      ...FIND_DEPLOYMENT_GROUPS,
       {
         // Held by the flap guard or waiting for its CodeDeploy group, a redeploy goes back, delayed.
         Sid: 'PutRedeploysBackOnTheQueue',

@@ -635,3 +635,92 @@ describe('a worker that trusts no message', () => {
     expect(attributes.Attributes?.ApproximateNumberOfMessagesDelayed).toBe('1');
   });
 });
+
+describe('a change with a service it could not decide for', () => {
+  it('stays open on that service: the worker reads its task definition again and redeploys it', async () => {
+    // Prepare: while the change function runs, ECS refuses to describe the task definition 'web' runs.
+    const version = await putSecret('second');
+    const before = { app: await deployment('app'), web: await deployment('web') };
+    const proxy = await startRecordingProxy(moto.endpoint);
+    proxy.failWhen(
+      (call) => call.action === 'DescribeTaskDefinition' && JSON.stringify(call.input).includes('web'),
+      { type: 'ClientException', message: 'Unable to describe task definition.' },
+    );
+    let report: Report;
+    try {
+      const blind = await loadHandlers({ ...queuedEnv(), AWS_ENDPOINT_URL: proxy.endpoint });
+      report = await blind.secret(labelUpdated(version), context('secret-changed'));
+    } finally {
+      process.env.AWS_ENDPOINT_URL = moto.endpoint;
+      await proxy.stop();
+    }
+    const messages = await receiveAll();
+
+    // Act: the worker, where ECS answers again.
+    const answer = await deliver(await loadHandlers(queuedEnv()), messages);
+
+    // Assess
+    expect(report.services.find((service) => service.serviceName === 'web')).toMatchObject({
+      action: 'queued',
+      detail: expect.stringContaining('task definition unreadable'),
+    });
+    expect(report.summary.failed).toBe(0);
+    expect(
+      messages
+        .map((message) => [
+          bodyOf(message).service.serviceName,
+          'recheck' in JSON.parse(message.Body ?? '{}'),
+        ])
+        .sort(),
+    ).toEqual([
+      ['app', false],
+      ['web', true],
+    ]);
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await deployment('web')).not.toBe(before.web);
+    expect(await deployment('app')).not.toBe(before.app);
+  });
+});
+
+describe('a change with a failed service', () => {
+  /** Only the secret function, with redeploys made at once: no queue. */
+  async function directSecretHandler(env: Record<string, string>) {
+    vi.resetModules();
+    Object.assign(process.env, env);
+    const secret = await import('../../functions/handlers/secret-changed.ts');
+    return secret.handler as (event: unknown, context: Context) => Promise<Report>;
+  }
+
+  it('is not marked done: announced again, it is handled again, and a service that failed is tried again', async () => {
+    // Prepare: redeploys made at once (no queue), with the once-per-change records in the table; ECS refuses
+    // to redeploy 'web' during the first run.
+    const direct = { ...queuedEnv(), QUEUE_URL: '' };
+    const version = await putSecret('second');
+    const proxy = await startRecordingProxy(moto.endpoint);
+    proxy.failWhen((call) => call.action === 'UpdateService' && JSON.stringify(call.input).includes('/web'), {
+      type: 'AccessDeniedException',
+      message: 'not authorized to perform: ecs:UpdateService',
+    });
+    let first: Report;
+    try {
+      const refused = await directSecretHandler({ ...direct, AWS_ENDPOINT_URL: proxy.endpoint });
+      first = await refused(labelUpdated(version), context('secret-changed'));
+    } finally {
+      process.env.AWS_ENDPOINT_URL = moto.endpoint;
+      await proxy.stop();
+    }
+    const before = await deployment('web');
+
+    // Act: the same change announced again.
+    const second = await (await directSecretHandler(direct))(
+      labelUpdated(version),
+      context('secret-changed'),
+    );
+
+    // Assess
+    expect(first.summary).toMatchObject({ redeployed: 1, failed: 1 });
+    expect(second.ignored).toBeNull();
+    expect(second.services.find((service) => service.serviceName === 'web')?.action).toBe('redeployed');
+    expect(await deployment('web')).not.toBe(before);
+  });
+});
