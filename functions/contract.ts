@@ -37,6 +37,14 @@ export const METRICS = {
    * ones not counted), one data point per run, 0 included: an alarm fires when two runs in a row find some.
    */
   ServicesStale: 'ServicesStale',
+  /** Rollouts that ended with every task of the new deployment running (or replaced by a later one). */
+  RolloutsCompleted: 'RolloutsCompleted',
+  /** Rollouts stopped or rolled back, and services that could not be redeployed: they still read the old value. */
+  RolloutsFailed: 'RolloutsFailed',
+  /** Rollouts not ended by the deadline (context rolloutTimeoutMinutes). */
+  RolloutsTimedOut: 'RolloutsTimedOut',
+  /** Seconds from a change to the end of each of its rollouts (one value per ended rollout). */
+  SecondsToSettle: 'SecondsToSettle',
 } as const;
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];
 
@@ -86,6 +94,17 @@ export const LOG_MESSAGES = {
   serviceSkipped: 'service skipped',
   /** The worker's invocation had too little time left to start this message: it is queued again, untried. */
   redeployHandedBack: 'redeploy handed back, not enough time left',
+  /** One per change, when its last rollout ended or its deadline passed: the settled report under `report`. */
+  redeploySettled: 'redeploy settled',
+  /**
+   * One per service whose rollout failed or timed out, logged with its change's settled report: the service
+   * under `ecsService`, its end under `rollout`, the change under `change` (warning).
+   */
+  rolloutNotCompleted: 'rollout failed or timed out',
+  /** The worker started a deployment but could not record it or schedule its check: it is not followed (warning). */
+  rolloutNotTracked: 'deployment started but not followed',
+  /** A settled report could not be published to the notification topic (error). */
+  notificationFailed: 'settled report not published',
 } as const;
 export type LogMessage = (typeof LOG_MESSAGES)[keyof typeof LOG_MESSAGES];
 
@@ -115,6 +134,13 @@ export const ENV = {
   reconcileMode: 'RECONCILE_MODE',
   /** The scheduled reconcile's reads per second, per ECS action and for the metadata reads. */
   readsPerSecond: 'READS_PER_SECOND',
+  /** The settle queue: the delayed checks of deployments and changes. */
+  settleQueueUrl: 'SETTLE_QUEUE_URL',
+  rolloutTimeoutMinutes: 'ROLLOUT_TIMEOUT_MINUTES',
+  /** The SNS topic settled reports are published to; unset: none published. */
+  notifyTopicArn: 'NOTIFY_TOPIC_ARN',
+  /** `failures` or `all`. */
+  notifyOn: 'NOTIFY_ON',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -124,6 +150,7 @@ export const BUNDLES = {
   parameterChanged: 'parameter-changed',
   redeployWorker: 'redeploy-worker',
   reconcile: 'reconcile',
+  settleRollouts: 'settle-rollouts',
 } as const;
 export type BundleName = (typeof BUNDLES)[keyof typeof BUNDLES];
 

@@ -12,6 +12,7 @@ import {
   type SelectionMode,
 } from '../functions/contract.ts';
 import { isAccountId } from '../functions/core/arn.ts';
+import { NOTIFY_ON, type NotifyOn } from '../functions/core/settled-report.ts';
 import { DEFAULTS, describeLimit, LIMITS, type Limit, numberWithin } from '../functions/wiring/limits.ts';
 import { parseReconcileSchedule, SCHEDULE_WORDS } from './constructs/reconcile-schedule.ts';
 import { InvalidContextError } from './errors.ts';
@@ -37,6 +38,10 @@ export interface AppOptions {
   readonly reconcile?: ReconcileMode;
   readonly reconcileSchedule?: string;
   readonly reconcileReadsPerSecond?: number;
+  readonly rolloutTimeoutMinutes?: number;
+  readonly notifyEmail?: string;
+  readonly notifyTopicArn?: string;
+  readonly notifyOn?: NotifyOn;
 }
 
 /** Every context key the app reads, with the one-line help its errors print. */
@@ -77,6 +82,13 @@ export const CONTEXT_KEYS = {
     "the reconcile's calls per second of each ECS read action and of the metadata reads",
     LIMITS.reconcileReadsPerSecond,
   ),
+  rolloutTimeoutMinutes: withLimit(
+    'minutes after which a forced deployment that has not ended is reported timed-out',
+    LIMITS.rolloutTimeoutMinutes,
+  ),
+  notifyEmail: 'an e-mail address subscribed to the new topic settled reports are published to',
+  notifyTopicArn: 'the ARN of an existing SNS topic settled reports are published to (instead of a new one)',
+  notifyOn: `${NOTIFY_ON.join(' | ')} (default ${DEFAULTS.notifyOn}): which settled reports are published (failures: those with a failed or timed-out rollout)`,
 } as const;
 type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -84,28 +96,14 @@ export function optionsFromContext(context: Readonly<Record<string, unknown>>): 
   rejectMisspelledKeys(context);
   const value = (key: ContextKey): unknown => context[key];
   const numberOf = (key: ContextKey, limit: Limit) => numberWithinLimit(key, value(key), limit);
-  const alarmEmail = optionalString('alarmEmail', value('alarmEmail'));
-  const alarmTopicArn = optionalString('alarmTopicArn', value('alarmTopicArn'));
-  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
-    throw invalid('alarmEmail', alarmEmail);
-  }
-  if (
-    alarmTopicArn !== undefined &&
-    !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(alarmTopicArn)
-  ) {
-    throw invalid('alarmTopicArn', alarmTopicArn);
-  }
-  if (alarmEmail !== undefined && alarmTopicArn !== undefined) {
-    throw new InvalidContextError(
-      'Set either alarmEmail (a new topic with that subscription) or alarmTopicArn (your existing topic), not both',
-    );
-  }
+  const alarm = emailOrTopic(value, 'alarmEmail', 'alarmTopicArn', 'alarm topic');
+  const notify = emailOrTopic(value, 'notifyEmail', 'notifyTopicArn', 'topic for settled reports');
   return {
     dryRun: booleanOf('dryRun', value('dryRun')) ?? DEFAULTS.dryRun,
     selectionMode: selectionModeOf(value('selectionMode')) ?? DEFAULTS.selectionMode,
     cloudTrailFallback: booleanOf('cloudTrailFallback', value('cloudTrailFallback')) ?? false,
-    alarmEmail,
-    alarmTopicArn,
+    alarmEmail: alarm.email,
+    alarmTopicArn: alarm.topicArn,
     logRetention: retentionOf(value('logRetentionDays')),
     concurrency: numberOf('concurrency', LIMITS.concurrency),
     reservedConcurrency: numberOf('reservedConcurrency', LIMITS.reservedConcurrency),
@@ -120,7 +118,40 @@ export function optionsFromContext(context: Readonly<Record<string, unknown>>): 
     reconcile: reconcileModeOf(value('reconcile')),
     reconcileSchedule: reconcileScheduleOf(value('reconcileSchedule')),
     reconcileReadsPerSecond: numberOf('reconcileReadsPerSecond', LIMITS.reconcileReadsPerSecond),
+    rolloutTimeoutMinutes: numberOf('rolloutTimeoutMinutes', LIMITS.rolloutTimeoutMinutes),
+    notifyEmail: notify.email,
+    notifyTopicArn: notify.topicArn,
+    notifyOn: notifyOnOf(value('notifyOn')),
   };
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** An e-mail address for a new topic, or an existing topic's ARN, or neither: never both. */
+function emailOrTopic(
+  value: (key: ContextKey) => unknown,
+  emailKey: ContextKey,
+  topicKey: ContextKey,
+  what: string,
+): { email?: string; topicArn?: string } {
+  const email = optionalString(emailKey, value(emailKey));
+  const topicArn = optionalString(topicKey, value(topicKey));
+  if (email !== undefined && !EMAIL.test(email)) throw invalid(emailKey, email);
+  if (topicArn !== undefined && !TOPIC_ARN.test(topicArn)) throw invalid(topicKey, topicArn);
+  if (email !== undefined && topicArn !== undefined) {
+    throw new InvalidContextError(
+      `Set either ${emailKey} (a new ${what} with that subscription) or ${topicKey} (your existing topic), not both`,
+    );
+  }
+  return { email, topicArn };
+}
+
+function notifyOnOf(raw: unknown): NotifyOn | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const mode = NOTIFY_ON.find((known) => known === raw);
+  if (mode === undefined) throw invalid('notifyOn', raw);
+  return mode;
 }
 
 /** "what it is, <the range in words> (default <its default>)": the help and the error name the same range. */

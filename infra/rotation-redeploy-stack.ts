@@ -4,7 +4,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { RotationRedeploy, type RotationRedeployProps } from './constructs/rotation-redeploy.ts';
 
-export interface RotationRedeployStackProps extends StackProps, Omit<RotationRedeployProps, 'alarmTopic'> {
+export interface RotationRedeployStackProps
+  extends StackProps,
+    Omit<RotationRedeployProps, 'alarmTopic' | 'notifyTopic'> {
+  /**
+   * ARN of an existing SNS topic settled reports are published to.
+   * @default - a new topic
+   */
+  readonly notifyTopicArn?: string;
   /**
    * ARN of an existing SNS topic the alarms notify.
    * @default - a new topic
@@ -45,6 +52,13 @@ export class RotationRedeployStack extends Stack {
       reconcileSchedule: props.reconcileSchedule,
       reconcileReadsPerSecond: props.reconcileReadsPerSecond,
       redriveRoleArns: props.redriveRoleArns,
+      rolloutTimeoutMinutes: props.rolloutTimeoutMinutes,
+      notifyEmail: props.notifyEmail,
+      notifyTopic:
+        props.notifyTopicArn === undefined
+          ? undefined
+          : sns.Topic.fromTopicArn(this, 'NotifyTopic', props.notifyTopicArn),
+      notifyOn: props.notifyOn,
     });
   }
 }

@@ -16,7 +16,9 @@ import type {
   RedeployHistory,
   RedeployQueue,
   RetryDelay,
+  RolloutLedger,
   ServiceReader,
+  SettleChecks,
   Telemetry,
 } from '../core/ports.ts';
 import { parseRedeployMessage, type RedeployMessage } from '../core/queue-message.ts';
@@ -235,6 +237,101 @@ export interface QueueWorkerPorts extends RedeployFromQueuePorts {
   /** The redeploy queue itself: a redeploy that waits for its deployment group is sent to it again. */
   readonly requeue: RedeployQueue;
   readonly telemetry: Telemetry;
+  /** Absent: deployments are started and not followed (no settle queue configured). */
+  readonly tracking?: RolloutTracking | undefined;
+}
+
+/** Where the worker records the deployments it starts, so they are followed to their end. */
+export interface RolloutTracking {
+  readonly ledger: Pick<RolloutLedger, 'recordStart' | 'recordEnd'>;
+  readonly checks: SettleChecks;
+  /** A rollout not ended this long after it started is `timed-out`. */
+  readonly timeoutMs: number;
+}
+
+/** The first look at a rollout comes this long after it started, when no event has settled it yet. */
+export const FIRST_CHECK_SECONDS = 300;
+
+/**
+ * Records the deployment and schedules its first delayed check. The deployment has happened whatever this
+ * does: a failure here is logged, never retried (a retry would find the change done and start nothing).
+ */
+async function track(
+  tracking: RolloutTracking,
+  message: RedeployMessage,
+  deploymentId: string | null,
+  changeKeys: readonly string[],
+  startedAt: number,
+  telemetry: Telemetry,
+): Promise<void> {
+  const deadline = startedAt + tracking.timeoutMs;
+  const via = message.service.codeDeployGroup === undefined ? 'ecs' : 'codedeploy';
+  try {
+    if (deploymentId === null) {
+      await recordUnfollowable(tracking, message, changeKeys);
+      return;
+    }
+    await tracking.ledger.recordStart({
+      started: { service: serviceRefOf(message), deploymentId, via, startedAt },
+      changeKeys,
+      deadline,
+    });
+    await tracking.checks.schedule(deploymentId, Math.min(FIRST_CHECK_SECONDS, tracking.timeoutMs / 1000));
+  } catch (error) {
+    telemetry.warn(LOG_MESSAGES.rolloutNotTracked, {
+      [SERVICE_LOG_KEY]: message.service,
+      deploymentId,
+      reason: failureReason(error),
+    });
+  }
+}
+
+/**
+ * A deployment started whose id was not named cannot be followed: it is reported timed-out at once, saying
+ * so (nothing will tell whether it ended), and each change it carried settles if that was its last service.
+ */
+async function recordUnfollowable(
+  tracking: RolloutTracking,
+  message: RedeployMessage,
+  changeKeys: readonly string[],
+): Promise<void> {
+  for (const changeKey of changeKeys) {
+    const ledger = await tracking.ledger.recordEnd(changeKey, {
+      service: serviceRefOf(message),
+      deploymentId: null,
+      state: 'timed-out',
+      reason: 'ECS did not name the deployment it started, so its end could not be followed',
+      endedAt: null,
+    });
+    if (ledger !== null) await tracking.checks.settleChange(changeKey);
+  }
+}
+
+/** The service as the ledger keeps it: which service, not how it is deployed. */
+const serviceRefOf = ({ service }: RedeployMessage) => ({
+  serviceArn: service.serviceArn,
+  serviceName: service.serviceName,
+  clusterArn: service.clusterArn,
+});
+
+/**
+ * The service could not be redeployed for this change: its ledger says so (a report never counts it as on
+ * the new value), and the change is settled if that was its last service.
+ */
+async function recordNotRedeployed(
+  tracking: RolloutTracking,
+  message: RedeployMessage,
+  reason: string,
+  now: number,
+): Promise<void> {
+  const ledger = await tracking.ledger.recordEnd(message.changeKey, {
+    service: serviceRefOf(message),
+    deploymentId: null,
+    state: 'failed',
+    reason: `not redeployed: ${reason}`,
+    endedAt: now,
+  });
+  if (ledger !== null) await tracking.checks.settleChange(message.changeKey);
 }
 
 export interface QueueWorkerOptions {
@@ -330,6 +427,16 @@ export async function redeployQueueRecord(
       deploymentId: outcome.deploymentId,
       changeKeys: outcome.changeKeys,
     });
+    if (ports.tracking !== undefined) {
+      await track(
+        ports.tracking,
+        message,
+        outcome.deploymentId,
+        outcome.changeKeys,
+        invocation.now(),
+        telemetry,
+      );
+    }
     telemetry.count(METRICS.ServicesRedeployed, 1);
     if (outcome.changeKeys.length > 1)
       telemetry.count(METRICS.ChangesCoalesced, outcome.changeKeys.length - 1);
@@ -342,6 +449,15 @@ export async function redeployQueueRecord(
         deadLetterQueue: true,
       });
       telemetry.count(METRICS.ServicesFailed, 1);
+      if (ports.tracking !== undefined) {
+        await recordNotRedeployed(ports.tracking, message, reason, invocation.now()).catch(
+          (trackError: unknown) =>
+            telemetry.warn(LOG_MESSAGES.rolloutNotTracked, {
+              [SERVICE_LOG_KEY]: message.service,
+              reason: failureReason(trackError),
+            }),
+        );
+      }
     } else {
       telemetry.warn(LOG_MESSAGES.serviceRedeployRetrying, { ...fields, reason });
     }

@@ -6,8 +6,10 @@ import type { DeploymentGroupRef } from './deployment-groups.ts';
 import type { FlapRecord } from './flap-guard.ts';
 import type { RedeployMessage } from './queue-message.ts';
 import type { TaskDefinitionReferences } from './reference.ts';
+import type { ReportedChange } from './report.ts';
 import type { DeploymentVia, RolloutObservation, StartedDeployment } from './rollout.ts';
 import type { RedeployTarget, Service, ServiceRef } from './service.ts';
+import type { Ledger, LedgerEntry } from './settled-report.ts';
 import type { ItemQuery, MetadataAnswer, MoveRecord } from './staleness.ts';
 
 /**
@@ -158,6 +160,8 @@ export interface Telemetry {
   warn(message: LogMessage, fields: LogFields): void;
   error(message: LogMessage, fields: LogFields): void;
   count(metric: MetricName, value: number): void;
+  /** A duration in seconds (its percentiles are what the dashboard shows). */
+  seconds(metric: MetricName, value: number): void;
 }
 
 /** Reads what ECS (or CodeDeploy) reports about a deployment the tool started; `core/rollout.ts` decides. */
@@ -168,4 +172,55 @@ export interface RolloutReader {
   observe(started: StartedDeployment): Promise<RolloutObservation>;
   /** Why a task of the deployment stopped, when one did and it can be read; null otherwise. */
   stoppedTaskReason(started: StartedDeployment): Promise<string | null>;
+}
+
+/** A deployment the tool started, as kept for settling: the changes it carries and when it times out. */
+export interface TrackedDeployment {
+  readonly started: StartedDeployment;
+  readonly changeKeys: readonly string[];
+  /** Milliseconds since the epoch after which it is `timed-out`. */
+  readonly deadline: number;
+}
+
+/** The deployments the tool started and, per change, the ledger of the services it redeployed. */
+export interface RolloutLedger {
+  /** A change function handed these services to the queue for `change`; they wait as `pending`. */
+  expect(
+    changeKey: string,
+    change: ReportedChange,
+    services: readonly ServiceRef[],
+    changeSeenAt: number,
+    deadline: number,
+  ): Promise<void>;
+  /** The worker started a deployment: kept by its id, and `in-progress` in each carried change's ledger. */
+  recordStart(deployment: TrackedDeployment): Promise<void>;
+  /** The deployment the tool started with this id, or null (most ids an account sees are not the tool's). */
+  tracked(deploymentId: string): Promise<TrackedDeployment | null>;
+  /**
+   * Records how the service's rollout ended in the change's ledger, once (a later record of an ended entry is
+   * ignored), and returns the ledger as it stands after; null when the ledger is gone (expired).
+   */
+  recordEnd(changeKey: string, entry: LedgerEntry): Promise<Ledger | null>;
+  /** The change's ledger, or null. */
+  ledger(changeKey: string): Promise<Ledger | null>;
+  /** Marks the ledger settled; true for the one caller that did it, false for every later one. */
+  markSettled(changeKey: string, settledAt: number): Promise<boolean>;
+}
+
+/** The delayed checks: of the deployments no event settled, and of each change's deadline. */
+export interface SettleChecks {
+  /** Asks for a look at the deployment after `delaySeconds` (at most 900, SQS's longest delay). */
+  schedule(deploymentId: string, delaySeconds: number): Promise<void>;
+  /** Asks for the change's ledger to be settled now, if it is done (its last service could not be redeployed). */
+  settleChange(changeKey: string): Promise<void>;
+  /**
+   * Asks for a look at the change after `delaySeconds`, and after each look another until it is settled: at
+   * its deadline it settles, whatever has not ended reported timed-out.
+   */
+  watchChange(changeKey: string, delaySeconds: number): Promise<void>;
+}
+
+/** Where settled reports are published (an SNS topic). */
+export interface Notifier {
+  publish(subject: string, body: string): Promise<void>;
 }

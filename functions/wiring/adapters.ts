@@ -1,7 +1,10 @@
 /** The ports for given settings, built from SDK clients: the one place that picks adapters. */
+
+import { SNSClient } from '@aws-sdk/client-sns';
 import type { AuditPorts } from '../app/audit.ts';
 import type { HandleChangePorts } from '../app/handle-change.ts';
-import type { QueueWorkerPorts } from '../app/redeploy-from-queue.ts';
+import type { QueueWorkerPorts, RolloutTracking } from '../app/redeploy-from-queue.ts';
+import type { SettlePorts } from '../app/settle-rollouts.ts';
 import { AwsChangeVersions, regionalMetadataClients } from '../aws/change-versions.ts';
 import type { AwsClients, ClientOptions } from '../aws/clients.ts';
 import { CodeDeployGroups } from '../aws/codedeploy-groups.ts';
@@ -15,7 +18,10 @@ import { EcsServiceReader } from '../aws/ecs-service-reader.ts';
 import { AwsItemMetadata } from '../aws/item-metadata.ts';
 import { DynamoMoveTimes } from '../aws/move-times.ts';
 import { PowertoolsOncePerKey } from '../aws/once-per-change.ts';
+import { DynamoRolloutLedger } from '../aws/rollout-ledger.ts';
+import { SnsNotifier } from '../aws/sns-notifier.ts';
 import { SqsRedeployQueue, SqsRetryDelay } from '../aws/sqs-redeploy-queue.ts';
+import { SqsSettleChecks } from '../aws/sqs-settle-checks.ts';
 import { StateTable } from '../aws/state-table.ts';
 import { EcsTaskDefinitions } from '../aws/task-definitions.ts';
 import type { SelectionMode } from '../contract.ts';
@@ -23,7 +29,7 @@ import type { Inventory, Redeployer, RolloutReader, Telemetry } from '../core/po
 import { TokenBucket } from '../core/token-bucket.ts';
 import { DEFAULTS, LIMITS } from './limits.ts';
 import { RedeployerByPath } from './redeployer-by-path.ts';
-import type { Settings, WorkerSettings } from './settings.ts';
+import type { Settings, SettleSettings, WorkerSettings } from './settings.ts';
 
 /** A change is remembered for a day: EventBridge retries a target for up to 24 hours. */
 export const CHANGE_MEMORY_SECONDS = 24 * 3600;
@@ -65,7 +71,16 @@ export function changeAdapters(
   clients: AwsClients,
   settings: Pick<Settings, 'selection'> &
     Partial<
-      Pick<Settings, 'tableName' | 'queueUrl' | 'coalesceSeconds' | 'codeDeploy' | 'maxRedeploysPerHour'>
+      Pick<
+        Settings,
+        | 'tableName'
+        | 'queueUrl'
+        | 'coalesceSeconds'
+        | 'codeDeploy'
+        | 'maxRedeploysPerHour'
+        | 'settleQueueUrl'
+        | 'rolloutTimeoutMinutes'
+      >
     >,
   warnings: PortWarnings = {},
 ): HandleChangePorts {
@@ -90,6 +105,15 @@ export function changeAdapters(
               history: state,
               limit: settings.maxRedeploysPerHour ?? LIMITS.maxRedeploysPerHour.default,
             },
+            // The services handed off are expected in their change's ledger only where something settles it.
+            expectations:
+              (settings.settleQueueUrl ?? null) === null
+                ? undefined
+                : {
+                    ledger: new DynamoRolloutLedger(clients.dynamodb, state.tableName),
+                    checks: new SqsSettleChecks(clients.sqs, settings.settleQueueUrl ?? ''),
+                    timeoutMs: timeoutMs(settings.rolloutTimeoutMinutes),
+                  },
           },
     // Built once per execution environment, so the map of deployment groups outlives one invocation.
     ...(codeDeploy ? { deploymentGroups: new CodeDeployGroups(clients.codedeploy) } : {}),
@@ -135,11 +159,21 @@ export function auditAdapters(
  */
 export function workerAdapters(
   clients: AwsClients,
-  settings: Pick<WorkerSettings, 'tableName' | 'queueUrl' | 'codeDeploy' | 'maxRedeploysPerHour'>,
+  settings: Pick<WorkerSettings, 'tableName' | 'queueUrl' | 'codeDeploy' | 'maxRedeploysPerHour'> &
+    Partial<Pick<WorkerSettings, 'settleQueueUrl' | 'rolloutTimeoutMinutes'>>,
   telemetry: Telemetry,
 ): QueueWorkerPorts {
   const state = new StateTable(clients.dynamodb, { tableName: settings.tableName });
   const requeue = new SqsRedeployQueue(clients.sqs, settings.queueUrl);
+  const settleQueueUrl = settings.settleQueueUrl ?? null;
+  const tracking: RolloutTracking | undefined =
+    settleQueueUrl === null
+      ? undefined
+      : {
+          ledger: new DynamoRolloutLedger(clients.dynamodb, settings.tableName),
+          checks: new SqsSettleChecks(clients.sqs, settleQueueUrl),
+          timeoutMs: timeoutMs(settings.rolloutTimeoutMinutes),
+        };
   return {
     pending: state,
     redeployer: redeployer(clients, settings.codeDeploy),
@@ -151,6 +185,30 @@ export function workerAdapters(
     retryDelay: new SqsRetryDelay(clients.sqs, settings.queueUrl),
     requeue,
     telemetry,
+    tracking,
+  };
+}
+
+const timeoutMs = (minutes: number | undefined) => (minutes ?? LIMITS.rolloutTimeoutMinutes.default) * 60_000;
+
+/**
+ * The settle function's ports: the ledger, the rollout readers (CodeDeploy's only where CodeDeploy deploys),
+ * its queue, and the topic when there is one.
+ */
+export function settleAdapters(
+  clients: AwsClients,
+  settings: Pick<SettleSettings, 'tableName' | 'settleQueueUrl' | 'notifyTopicArn' | 'codeDeploy'>,
+  telemetry: Telemetry,
+): SettlePorts {
+  return {
+    ledger: new DynamoRolloutLedger(clients.dynamodb, settings.tableName),
+    readers: rolloutReaders(clients).filter((reader) => settings.codeDeploy || reader.via !== 'codedeploy'),
+    checks: new SqsSettleChecks(clients.sqs, settings.settleQueueUrl),
+    telemetry,
+    notifier:
+      settings.notifyTopicArn === null
+        ? undefined
+        : new SnsNotifier(new SNSClient(clients.config), settings.notifyTopicArn),
   };
 }
 

@@ -97,6 +97,13 @@ export const LIMITS = {
     whole: false,
     why: "the scheduled reconcile's calls per second of each ECS read action and of the metadata reads; ECS's read buckets refill 20 a second, shared with change events and CI/CD",
   },
+  rolloutTimeoutMinutes: {
+    default: 60,
+    min: 1,
+    max: 1440,
+    whole: true,
+    why: 'the stack: a rollout not ended by then is reported timed-out; a day covers a pause lifecycle hook waiting for a person (24 h by default)',
+  },
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;
@@ -140,6 +147,8 @@ export const DEFAULTS = {
   reconcile: 'fix',
   /** Four runs a day: a value changed with no event (or a failed redeploy) is caught within hours. */
   reconcileSchedule: 'rate(6 hours)',
+  /** Publish only the settled reports an operator must act on. */
+  notifyOn: 'failures',
 } as const;
 
 /** The most entries SendMessageBatch, DeleteMessageBatch and an SQS event source batch take at once. */

@@ -21,6 +21,7 @@ export function observability(): Observability {
     warn: (message, fields) => logger.warn(message, fields),
     error: (message, fields) => logger.error(message, fields),
     count: (metric, value) => metrics.addMetric(metric, MetricUnit.Count, value),
+    seconds: (metric, value) => metrics.addMetric(metric, MetricUnit.Seconds, value),
   };
   return { logger, metrics, telemetry };
 }

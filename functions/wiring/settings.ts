@@ -12,6 +12,7 @@ import {
   type SelectionMode,
 } from '../contract.ts';
 import { ConfigurationError } from '../core/errors.ts';
+import { NOTIFY_ON, type NotifyOn } from '../core/settled-report.ts';
 import { DEFAULTS, describeLimit, LIMITS, type Limit, numberWithin } from './limits.ts';
 
 export interface Settings {
@@ -39,6 +40,14 @@ export interface Settings {
   readonly ecsShare: number;
   /** The flap guard: forced deployments of one service by this tool in any hour. */
   readonly maxRedeploysPerHour: number;
+  /** The settle queue; null: the deployments started are not followed (no settle function). */
+  readonly settleQueueUrl: string | null;
+  /** A rollout not ended this many minutes after it started is `timed-out`. */
+  readonly rolloutTimeoutMinutes: number;
+  /** The SNS topic settled reports go to; null: none published. */
+  readonly notifyTopicArn: string | null;
+  /** `failures`: only reports with a failed or timed-out rollout are published; `all`: every one. */
+  readonly notifyOn: NotifyOn;
 }
 
 /** The worker's settings: it cannot run without its queue and its state table. */
@@ -58,6 +67,10 @@ export const DEFAULT_SETTINGS: Settings = {
   // A process alone (the CLI, a local run) may spend the whole of the tool's share.
   ecsShare: LIMITS.ecsShare.default,
   maxRedeploysPerHour: LIMITS.maxRedeploysPerHour.default,
+  settleQueueUrl: null,
+  rolloutTimeoutMinutes: LIMITS.rolloutTimeoutMinutes.default,
+  notifyTopicArn: null,
+  notifyOn: DEFAULTS.notifyOn,
 };
 
 /** The most task definition reads and redeploys in flight. */
@@ -83,6 +96,14 @@ export function parseNumber(limit: Limit, name: string, value: string): number {
   if (number === undefined)
     throw new ConfigurationError(`${name} must be ${describeLimit(limit)}, got "${value}"`);
   return number;
+}
+
+export function parseNotifyOn(name: string, value: string): NotifyOn {
+  const mode = NOTIFY_ON.find((known) => known === value);
+  if (mode !== undefined) return mode;
+  throw new ConfigurationError(
+    `${name} must be ${NOTIFY_ON.map((known) => `"${known}"`).join(' or ')}, got "${value}"`,
+  );
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -126,6 +147,15 @@ export function settingsFromEnv(env: Env): Settings {
       defaults.maxRedeploysPerHour,
       within(LIMITS.maxRedeploysPerHour),
     ),
+    settleQueueUrl: read(env, ENV.settleQueueUrl, defaults.settleQueueUrl, optionalName),
+    rolloutTimeoutMinutes: read(
+      env,
+      ENV.rolloutTimeoutMinutes,
+      defaults.rolloutTimeoutMinutes,
+      within(LIMITS.rolloutTimeoutMinutes),
+    ),
+    notifyTopicArn: read(env, ENV.notifyTopicArn, defaults.notifyTopicArn, optionalName),
+    notifyOn: read(env, ENV.notifyOn, defaults.notifyOn, parseNotifyOn),
   };
   if (settings.queueUrl !== null && settings.tableName === null) {
     throw new ConfigurationError(
@@ -180,4 +210,17 @@ export function reconcileSettingsFromEnv(env: Env): ReconcileSettings {
     );
   }
   return { ...settings, mode: settings.dryRun ? 'report' : mode, readsPerSecond };
+}
+
+/** The settle function's settings: it cannot run without its queue and the state table. */
+export type SettleSettings = Settings & { readonly tableName: string; readonly settleQueueUrl: string };
+
+export function settleSettingsFromEnv(env: Env): SettleSettings {
+  const settings = settingsFromEnv(env);
+  const { settleQueueUrl, tableName } = settings;
+  if (settleQueueUrl === null)
+    throw new ConfigurationError(`${ENV.settleQueueUrl} must be set for the settle function`);
+  if (tableName === null)
+    throw new ConfigurationError(`${ENV.tableName} must be set for the settle function`);
+  return { ...settings, settleQueueUrl, tableName };
 }

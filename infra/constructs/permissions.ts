@@ -6,6 +6,7 @@
 import { ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { OPT_TAG_KEY } from '../../functions/contract.ts';
 import { OPT_OUT } from '../../functions/core/service.ts';
@@ -44,6 +45,8 @@ export interface PlanPermissionsProps {
    * @default - this stack's account alone
    */
   readonly sourceAccounts?: readonly string[];
+  /** The settle queue: a change function asks it to watch each change it queued until the change settles. */
+  readonly settleQueue: sqs.IQueue;
 }
 
 /**
@@ -140,6 +143,13 @@ export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps):
       },
     },
     ...(props.codeDeploy ? findDeploymentGroups(stack) : []),
+    {
+      statement: {
+        sid: 'WatchEachChangeUntilItSettles',
+        actions: ['sqs:SendMessage'],
+        resources: [props.settleQueue.queueArn],
+      },
+    },
   ]);
 }
 
@@ -308,6 +318,8 @@ export interface RedeployPermissionsProps {
   readonly codeDeploy: boolean;
   /** The flap guard puts a deferred redeploy back on this queue, delayed until the hour allows. */
   readonly redeployQueue: sqs.IQueue;
+  /** The settle queue: the worker schedules the first look at each deployment it starts. */
+  readonly settleQueue: sqs.IQueue;
 }
 
 /**
@@ -383,7 +395,123 @@ export function grantRedeploying(fn: BundledFunction, props: RedeployPermissions
         resources: [props.redeployQueue.queueArn],
       },
     },
+    {
+      statement: {
+        sid: 'ScheduleTheFirstLookAtEachDeployment',
+        actions: ['sqs:SendMessage'],
+        resources: [props.settleQueue.queueArn],
+      },
+    },
   ]);
+}
+
+export interface SettlePermissionsProps {
+  readonly stateTable: dynamodb.ITable;
+  /** Whether the worker deploys through CodeDeploy, whose deployments are then read too. */
+  readonly codeDeploy: boolean;
+  readonly settleQueue: sqs.IQueue;
+  readonly notifyTopic: sns.ITopic;
+}
+
+/**
+ * Gives the settle function reads and nothing that changes a service, as one inline policy `SettlePolicy`:
+ * the services, their deployments and stopped tasks, CodeDeploy deployments; the deployments the tool started
+ * and the ledgers in the state table; its next checks on its own queue (receiving and deleting come with the
+ * event source); and publishing settled reports to the topic.
+ */
+export function grantSettling(fn: BundledFunction, props: SettlePermissionsProps): iam.Policy {
+  const stack = Stack.of(fn);
+  const ecsArn = (resource: string, resourceName: string) =>
+    stack.formatArn({ service: 'ecs', resource, resourceName });
+  return attachPolicy(fn, 'SettlePolicy', [
+    {
+      statement: {
+        sid: 'ReadServicesAndTheirDeployments',
+        actions: ['ecs:DescribeServices', 'ecs:ListServiceDeployments'],
+        resources: [serviceArns(stack)],
+      },
+      acknowledge: {
+        id: ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION,
+        reason:
+          'The settle function reads whichever service the worker redeployed, in any cluster, and cannot know them at deploy time; the ARN pins account and Region. Reads only.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ReadServiceDeployments',
+        actions: ['ecs:DescribeServiceDeployments'],
+        resources: [ecsArn('service-deployment', '*/*/*')],
+      },
+      acknowledge: {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service-deployment/*/*/*]',
+        reason:
+          'The service deployments (BLUE_GREEN, LINEAR, CANARY) of any service the worker redeployed; the ARN pins account and Region. Reads only.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ListStoppedTasksOfThisAccountAndRegion',
+        actions: ['ecs:ListTasks'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'ecs:cluster': clusterArns(stack) } },
+      },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason:
+          'ecs:ListTasks supports no resource-level permissions; it is narrowed instead by the ecs:cluster condition to clusters of this account and Region.',
+      },
+    },
+    {
+      statement: {
+        sid: 'ReadWhyATaskStopped',
+        actions: ['ecs:DescribeTasks'],
+        resources: [ecsArn('task', '*/*')],
+      },
+      acknowledge: {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/*/*]',
+        reason:
+          'A stopped task of any service the worker redeployed, read for why it stopped; the ARN pins account and Region.',
+      },
+    },
+    ...(props.codeDeploy ? [readCodeDeployDeployments(stack)] : []),
+    {
+      statement: {
+        sid: 'KeepStartedDeploymentsAndLedgers',
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [props.stateTable.tableArn],
+      },
+    },
+    {
+      statement: {
+        sid: 'ScheduleTheNextLook',
+        actions: ['sqs:SendMessage'],
+        resources: [props.settleQueue.queueArn],
+      },
+    },
+    {
+      statement: {
+        sid: 'PublishSettledReports',
+        actions: ['sns:Publish'],
+        resources: [props.notifyTopic.topicArn],
+      },
+    },
+  ]);
+}
+
+/** Reading how a CodeDeploy deployment stands (GetDeployment), for the settle function. */
+function readCodeDeployDeployments(stack: Stack): Grant {
+  return {
+    statement: {
+      sid: 'ReadCodeDeployDeployments',
+      actions: ['codedeploy:GetDeployment'],
+      resources: [deploymentGroupArns(stack)],
+    },
+    acknowledge: {
+      id: ANY_CODEDEPLOY_DEPLOYMENT_GROUP,
+      reason:
+        'codedeploy:GetDeployment is authorized on the deployment group, known only per service; the ARN pins account and Region. Reads only.',
+    },
+  };
 }
 
 /**

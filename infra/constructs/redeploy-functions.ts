@@ -6,12 +6,15 @@ import type { Construct } from 'constructs';
 import { BUNDLES, ENV } from '../../functions/contract.ts';
 import { BundledFunction, type BundledFunctionProps } from './bundled-function.ts';
 import { REDEPLOY_VISIBILITY_TIMEOUT, WORKER_SETTINGS } from './redeploy-queue.ts';
+import { followingEnvironment } from './rollout-settling.ts';
 import type { RotationRedeploySettings } from './rotation-redeploy-props.ts';
 
 export interface RedeployFunctionsProps {
   readonly settings: RotationRedeploySettings;
   readonly stateTable: dynamodb.ITable;
   readonly redeployQueue: sqs.IQueue;
+  /** The settle queue: the changes queued and the deployments started are followed to their end there. */
+  readonly settleQueue: sqs.IQueue;
   /** Where Lambda sends a change event a change function failed on after its retries. */
   readonly failedInvocationQueue: sqs.IQueue;
   /**
@@ -50,6 +53,7 @@ export function createChangeFunctions(scope: Construct, props: RedeployFunctions
       [ENV.codeDeploy]: String(settings.codeDeploy),
       // To report a service the flap guard holds back as deferred.
       [ENV.maxRedeploysPerHour]: String(settings.maxRedeploysPerHour),
+      ...followingEnvironment(props.settleQueue, settings),
     },
     onFailure: new destinations.SqsDestination(props.failedInvocationQueue),
     logRetention: props.logRetention,
@@ -94,6 +98,7 @@ export function createRedeployWorker(scope: Construct, props: RedeployFunctionsP
       [ENV.visibilityTimeoutSeconds]: String(REDEPLOY_VISIBILITY_TIMEOUT.toSeconds()),
       // The flap guard: the worker holds a service back past this many forced deployments in an hour.
       [ENV.maxRedeploysPerHour]: String(settings.maxRedeploysPerHour),
+      ...followingEnvironment(props.settleQueue, settings),
     },
     logRetention: props.logRetention,
     tracing: props.tracing,

@@ -173,6 +173,7 @@ export class RedeployMonitoring extends Construct {
   public readonly workerOutcomesQuery: logs.QueryDefinition;
   /** Absent without a reconcile. */
   public readonly reconcileReportsQuery?: logs.QueryDefinition;
+  readonly #notify: actions.SnsAction;
 
   /** One of the functions' metrics (Embedded Metric Format, one `service` dimension), summed over `period`. */
   public static metric(name: MetricName, period = Duration.minutes(5)): cloudwatch.Metric {
@@ -191,20 +192,9 @@ export class RedeployMonitoring extends Construct {
       throw new InvalidPropsError('Give either alarmEmail or alarmTopic, not both');
     }
     this.alarmTopic = props.alarmTopic ?? this.createTopic(props.alarmEmail);
-    const notify = new actions.SnsAction(this.alarmTopic);
-    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string, threshold = 1) => {
-      const created = metric.createAlarm(this, alarmId, {
-        alarmDescription: description,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // No data means nothing happened: no change, no failure.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(notify);
-      created.addOkAction(notify);
-      return created;
-    };
+    this.#notify = new actions.SnsAction(this.alarmTopic);
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 1) =>
+      this.alarmOn(alarmId, metric, description, threshold);
 
     this.servicesFailedAlarm = alarm(
       METRICS.ServicesFailed,
@@ -271,7 +261,7 @@ export class RedeployMonitoring extends Construct {
       ),
     ]);
     if (props.reconcile !== undefined) {
-      this.servicesStaleAlarm = this.createStaleAlarm(props.reconcile, notify);
+      this.servicesStaleAlarm = this.createStaleAlarm(props.reconcile, this.#notify);
     }
     this.alarms = [
       this.servicesFailedAlarm,
@@ -334,6 +324,29 @@ export class RedeployMonitoring extends Construct {
     });
     created.addAlarmAction(notify);
     created.addOkAction(notify);
+    return created;
+  }
+
+  /**
+   * An alarm in this construct on `metric` reaching `threshold`, notifying the alarm topic when it fires and
+   * when it clears; no data means nothing happened (no change, no failure).
+   */
+  public alarmOn(
+    alarmId: string,
+    metric: cloudwatch.IMetric,
+    description: string,
+    threshold = 1,
+  ): cloudwatch.Alarm {
+    const created = new cloudwatch.Alarm(this, alarmId, {
+      metric,
+      alarmDescription: description,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    created.addAlarmAction(this.#notify);
+    created.addOkAction(this.#notify);
     return created;
   }
 

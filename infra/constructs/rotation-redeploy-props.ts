@@ -7,6 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { RECONCILE_MODES, type ReconcileMode, type SelectionMode } from '../../functions/contract.ts';
 import { isAccountId } from '../../functions/core/arn.ts';
+import { NOTIFY_ON, type NotifyOn } from '../../functions/core/settled-report.ts';
 import { DEFAULTS, describeLimit, isWithin, LIMITS, type Limit } from '../../functions/wiring/limits.ts';
 import { InvalidPropsError } from '../errors.ts';
 import { DEFAULT_BUNDLE_DIR } from './bundled-function.ts';
@@ -118,6 +119,30 @@ export interface RotationRedeployProps {
    */
   readonly sourceAccounts?: readonly string[];
   /**
+   * Minutes after which a forced deployment that has not ended is reported `timed-out`, within
+   * `LIMITS.rolloutTimeoutMinutes`; a change settles at the latest this long after its redeploys were queued
+   * (plus the coalescing window).
+   * @default - `LIMITS.rolloutTimeoutMinutes.default` (60)
+   */
+  readonly rolloutTimeoutMinutes?: number;
+  /**
+   * E-mail address subscribed to the topic settled reports are published to, which this construct creates.
+   * Cannot be combined with `notifyTopic`.
+   * @default - no subscription
+   */
+  readonly notifyEmail?: string;
+  /**
+   * An existing topic settled reports are published to instead of a new one. A topic encrypted with a
+   * customer managed key must let the settle function's role use that key.
+   * @default - a new topic, encrypted with the AWS managed key for SNS and refusing requests without TLS
+   */
+  readonly notifyTopic?: sns.ITopic;
+  /**
+   * `failures`: publish the settled reports with a failed or timed-out rollout; `all`: every one.
+   * @default - `DEFAULTS.notifyOn` ('failures')
+   */
+  readonly notifyOn?: NotifyOn;
+  /**
    * The scheduled reconcile, the audit run on `reconcileSchedule`: `fix` queues the redeploys of the services
    * deployed before a value they read became current, `report` only logs them, `off` deploys no reconcile.
    * A `dryRun` stack reconciles in `report` mode.
@@ -169,6 +194,8 @@ export interface RotationRedeploySettings {
   readonly sourceAccounts?: readonly string[];
   /** Null with `reconcile: 'off'`. */
   readonly reconcile: ReconcileSettings | null;
+  readonly rolloutTimeoutMinutes: number;
+  readonly notifyOn: NotifyOn;
 }
 
 /** Fills in the defaults and refuses, naming the prop and its allowed range, what cannot be deployed. */
@@ -182,6 +209,11 @@ export function settingsFromProps(props: RotationRedeployProps): RotationRedeplo
   if (props.alarmEmail !== undefined && props.alarmTopic !== undefined) {
     throw new InvalidPropsError(
       'Give either alarmEmail (subscribed to a new topic) or alarmTopic (an existing topic), not both',
+    );
+  }
+  if (props.notifyEmail !== undefined && props.notifyTopic !== undefined) {
+    throw new InvalidPropsError(
+      'Give either notifyEmail (subscribed to a new topic) or notifyTopic (an existing topic), not both',
     );
   }
   const updatesPerSecond = checked(
@@ -214,6 +246,12 @@ export function settingsFromProps(props: RotationRedeployProps): RotationRedeplo
     ecsShare: checked('ecsShare', LIMITS.ecsShare, props.ecsShare),
     sourceAccounts: sourceAccountsOf(props.sourceAccounts),
     reconcile: reconcileOf(props),
+    rolloutTimeoutMinutes: checked(
+      'rolloutTimeoutMinutes',
+      LIMITS.rolloutTimeoutMinutes,
+      props.rolloutTimeoutMinutes,
+    ),
+    notifyOn: notifyOnOf(props.notifyOn),
   };
 }
 
@@ -268,4 +306,14 @@ function coalesceSecondsOf(window: Duration | undefined): number {
     );
   }
   return seconds;
+}
+
+function notifyOnOf(value: NotifyOn | undefined): NotifyOn {
+  const resolved = value ?? DEFAULTS.notifyOn;
+  if (!NOTIFY_ON.includes(resolved)) {
+    throw new InvalidPropsError(
+      `notifyOn must be ${NOTIFY_ON.map((known) => `'${known}'`).join(' or ')}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return resolved;
 }

@@ -9,17 +9,26 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BundledFunction, FUNCTION_DEFAULTS } from './bundled-function.ts';
 import { createChangeRules } from './change-rules.ts';
 import { createDeadLetterQueue } from './dead-letter-queue.ts';
 import { assignEcsShares } from './ecs-shares.ts';
-import { grantPlanning, grantRedeploying } from './permissions.ts';
+import { grantPlanning, grantRedeploying, grantSettling } from './permissions.ts';
 import { createReconcile, RECONCILE_CONCURRENCY } from './reconcile.ts';
 import { createChangeFunctions, createRedeployWorker } from './redeploy-functions.ts';
 import { RedeployMonitoring } from './redeploy-monitoring.ts';
 import { createRedeployQueue, restrictSenders, subscribeWorker, WORKER_SETTINGS } from './redeploy-queue.ts';
+import { addRolloutMonitoring, type RolloutMonitoring } from './rollout-monitoring.ts';
+import {
+  createDeploymentStateRule,
+  createNotifyTopic,
+  createSettleFunction,
+  createSettleQueue,
+  SETTLE_SETTINGS,
+} from './rollout-settling.ts';
 import { type RotationRedeployProps, settingsFromProps } from './rotation-redeploy-props.ts';
 import { createStateTable } from './state-table.ts';
 
@@ -57,6 +66,17 @@ export class RotationRedeploy extends Construct {
   /** The rule that runs `reconcile` on its schedule; absent with `reconcile: 'off'`. */
   public readonly reconcileScheduleRule?: events.Rule;
   public readonly monitoring: RedeployMonitoring;
+  /** Follows the deployments the worker starts to their end and reports each change once it settles. */
+  public readonly settleFunction: BundledFunction;
+  /** Delayed looks at the deployments started and at each change's deadline. */
+  public readonly settleQueue: sqs.Queue;
+  /** Looks that failed every attempt. */
+  public readonly settleDeadLetterQueue: sqs.Queue;
+  /** ECS Deployment State Change events to the settle function. */
+  public readonly deploymentStateRule: events.Rule;
+  /** Where settled reports are published (`notifyOn`). */
+  public readonly notifyTopic: sns.ITopic;
+  public readonly rolloutMonitoring: RolloutMonitoring;
 
   constructor(scope: Construct, id: string, props: RotationRedeployProps = {}) {
     super(scope, id);
@@ -75,11 +95,17 @@ export class RotationRedeploy extends Construct {
     const redeployQueue = createRedeployQueue(this, { maxReceiveCount: settings.maxReceiveCount });
     this.redeployQueue = redeployQueue.queue;
     this.redeployDeadLetterQueue = redeployQueue.deadLetterQueue;
+    const settleQueue = createSettleQueue(this);
+    this.settleQueue = settleQueue.queue;
+    this.settleDeadLetterQueue = settleQueue.deadLetterQueue;
+    this.notifyTopic = props.notifyTopic ?? createNotifyTopic(this, props.notifyEmail);
 
     const shared = {
       settings,
       stateTable: this.stateTable,
       redeployQueue: this.redeployQueue,
+      settleQueue: this.settleQueue,
+      notifyTopic: this.notifyTopic,
       failedInvocationQueue: this.failedInvocationQueue,
       logRetention: props.logRetention,
       tracing: props.tracing,
@@ -98,6 +124,8 @@ export class RotationRedeploy extends Construct {
     this.redeployWorker = createRedeployWorker(this, shared);
     this.redeployEventSource = subscribeWorker(this.redeployQueue, this.redeployWorker);
     grantRedeploying(this.redeployWorker, { ...shared, codeDeploy: settings.codeDeploy });
+    this.settleFunction = createSettleFunction(this, shared);
+    grantSettling(this.settleFunction, { ...shared, codeDeploy: settings.codeDeploy });
     const reconcile =
       settings.reconcile === null
         ? undefined
@@ -111,6 +139,7 @@ export class RotationRedeploy extends Construct {
     this.functions = [
       ...this.changeFunctions,
       this.redeployWorker,
+      this.settleFunction,
       ...(reconcile === undefined ? [] : [reconcile.function]),
     ];
     // Every function that may call ECS, with the processes it can run at once: a new one must be added here.
@@ -120,6 +149,7 @@ export class RotationRedeploy extends Construct {
         concurrency: settings.reservedConcurrency ?? FUNCTION_DEFAULTS.reservedConcurrency,
       })),
       { fn: this.redeployWorker, concurrency: WORKER_SETTINGS.maxConcurrency },
+      { fn: this.settleFunction, concurrency: SETTLE_SETTINGS.maxConcurrency },
       ...(reconcile === undefined ? [] : [{ fn: reconcile.function, concurrency: RECONCILE_CONCURRENCY }]),
     ]);
     restrictSenders(this.redeployQueue, {
@@ -137,6 +167,11 @@ export class RotationRedeploy extends Construct {
     this.secretLabelUpdatedRule = rules.secretLabelUpdated;
     this.parameterChangedRule = rules.parameterChanged;
     this.cloudTrailSecretRule = rules.cloudTrailSecret;
+    this.deploymentStateRule = createDeploymentStateRule(
+      this,
+      this.settleQueue,
+      this.deliveryDeadLetterQueue,
+    );
 
     this.monitoring = new RedeployMonitoring(this, 'Monitoring', {
       functions: this.changeFunctions,
@@ -150,6 +185,10 @@ export class RotationRedeploy extends Construct {
           : { function: reconcile.function, interval: settings.reconcile.schedule.interval },
       alarmEmail: props.alarmEmail,
       alarmTopic: props.alarmTopic,
+    });
+    this.rolloutMonitoring = addRolloutMonitoring(this.monitoring, {
+      settleFunction: this.settleFunction,
+      settleDeadLetterQueue: this.settleDeadLetterQueue,
     });
   }
 }

@@ -95,4 +95,62 @@ describe('enqueueRedeploys', () => {
     ]);
     expect(sent.map((message) => message.service.serviceName)).toEqual(['api', 'worker']);
   });
+
+  it('expects each service in its change ledger, with the deadline, and watches the change', async () => {
+    // Prepare
+    const T0 = 1_800_000_000_000;
+    const expected: [string, string[], number, number][] = [];
+    const watched: [string, number][] = [];
+    const messages = [messageFor('api'), messageFor('worker'), { ...messageFor('cron'), changeKey: 'other' }];
+
+    // Act
+    await enqueueRedeploys(
+      messages,
+      {
+        pending: { add: async () => {} },
+        queue: { send: async () => {} },
+        expectations: {
+          ledger: {
+            expect: async (key, _change, services, seenAt, deadline) =>
+              void expected.push([key, services.map((s) => s.serviceName), seenAt, deadline]),
+          },
+          checks: { watchChange: async (key, delay) => void watched.push([key, delay]) },
+          timeoutMs: 3_600_000,
+        },
+      },
+      60,
+      T0,
+    );
+
+    // Assess: the deadline counts the coalescing window, then the rollout timeout.
+    expect(expected).toEqual([
+      ['arn:secret|AWSCURRENT|v2', ['api', 'worker'], T0, T0 + 60_000 + 3_600_000],
+      ['other', ['cron'], T0, T0 + 60_000 + 3_600_000],
+    ]);
+    expect(watched).toEqual([
+      ['arn:secret|AWSCURRENT|v2', 900],
+      ['other', 900],
+    ]);
+  });
+
+  it('first looks at a change whose deadline is sooner than 15 minutes at that deadline', async () => {
+    const watched: number[] = [];
+
+    await enqueueRedeploys(
+      [messageFor('api')],
+      {
+        pending: { add: async () => {} },
+        queue: { send: async () => {} },
+        expectations: {
+          ledger: { expect: async () => {} },
+          checks: { watchChange: async (_key, delay) => void watched.push(delay) },
+          timeoutMs: 60_000,
+        },
+      },
+      30,
+      0,
+    );
+
+    expect(watched).toEqual([90]);
+  });
 });

@@ -51,6 +51,7 @@ function setUp(deployedAt: { readonly old: number; readonly current: number }) {
     warn: (message, fields) => void logged.push([message, fields]),
     error: (message, fields) => void logged.push([message, fields]),
     count: (metric, value) => void counted.push([metric, value]),
+    seconds: () => {},
   };
   const auditPorts: AuditPorts = {
     ...ports,

@@ -97,6 +97,7 @@ describe('redeployQueueRecord', () => {
       warn: () => {},
       error: () => {},
       count: () => {},
+      seconds: () => {},
     };
     const record = {
       messageId: 'msg-1',
@@ -425,6 +426,7 @@ describe('a redeploy whose CodeDeploy deployment group is busy', () => {
         warn: (text, fields) => void logged.push({ level: 'warn', message: text, fields: { ...fields } }),
         error: (text, fields) => void logged.push({ level: 'error', message: text, fields: { ...fields } }),
         count: () => {},
+        seconds: () => {},
       },
     };
     return { ports, calls, requeued, logged, delayed };
@@ -506,6 +508,7 @@ describe('a worker that trusts no message', () => {
         warn: (text, fields) => void lines.push({ level: 'warn', message: text, fields: { ...fields } }),
         error: (text, fields) => void lines.push({ level: 'error', message: text, fields: { ...fields } }),
         count: (metric, value) => void counted.push([metric, value]),
+        seconds: () => {},
       },
     };
     return { ports, calls, lines, counted, delayed, targets, requeued };
@@ -647,6 +650,7 @@ describe('a worker running out of time', () => {
         warn: (text) => void logged.push(text),
         error: () => {},
         count: () => {},
+        seconds: () => {},
       },
     };
     return { worker, calls, delayed, logged, ecs };

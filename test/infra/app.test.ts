@@ -43,13 +43,15 @@ describe('the CDK app', () => {
       reconcile: 'fix',
       reconcileSchedule: 'cron(0 3 * * ? *)',
       reconcileReadsPerSecond: '2.5',
+      rolloutTimeoutMinutes: '90',
+      notifyOn: 'all',
     });
 
     // Assess
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const template = run.template();
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     const changeFunctions = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: { COALESCE_SECONDS: Match.anyValue() } } },
     });
@@ -81,8 +83,13 @@ describe('the CDK app', () => {
       },
     });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
-    template.resourceCountIs('AWS::Events::Rule', 4);
-    template.resourceCountIs('AWS::Logs::LogGroup', 4);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ROLLOUT_TIMEOUT_MINUTES: '90', NOTIFY_ON: 'all' }) },
+    });
+    // The change rules (CloudTrail's too), the reconcile's schedule and the ECS deployments rule.
+    template.resourceCountIs('AWS::Events::Rule', 5);
+    // The change functions, the worker, the reconcile and the settle function.
+    template.resourceCountIs('AWS::Logs::LogGroup', 5);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
   });
 
@@ -94,14 +101,21 @@ describe('the CDK app', () => {
     expect(run.status).toBe(0);
     const template = run.template();
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(4);
-    // The redeploy queue names its dead-letter queue in a redrive policy, which cdk-nag recognizes for both.
-    const [redeployQueueId, redeployQueue] =
-      Object.entries(queues).find(([, queue]) => queue.Properties.RedrivePolicy !== undefined) ?? [];
-    const redeployDeadLetterQueueId =
-      redeployQueue?.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0];
+    expect(Object.keys(queues)).toHaveLength(6);
+    // The redeploy and settle queues name their dead-letter queues in redrive policies, which cdk-nag
+    // recognizes for both sides.
+    const redriven = Object.entries(queues).filter(
+      ([, queue]) => queue.Properties.RedrivePolicy !== undefined,
+    );
+    expect(redriven).toHaveLength(2);
+    const recognized = new Set(
+      redriven.flatMap(([id, queue]) => [
+        id,
+        queue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0],
+      ]),
+    );
     for (const [id, queue] of Object.entries(queues)) {
-      if (id === redeployQueueId || id === redeployDeadLetterQueueId) {
+      if (recognized.has(id)) {
         expect(queue.Metadata?.cdk_nag).toBeUndefined();
       } else {
         expect(queue.Metadata.cdk_nag?.rules_to_suppress).toEqual([

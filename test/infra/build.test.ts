@@ -70,7 +70,8 @@ describe('build.mjs', () => {
 
   it.each(Object.values(BUNDLES))('produces a %s module that exports the handler', (name) => {
     // Act: load the bundle in a bare Node, as Lambda does (no node_modules next to it), with the settings
-    // the stack gives every function (the worker refuses to start without its queue and table).
+    // the stack gives every function (the worker and the settle function refuse to start without their queue
+    // and table).
     const run = spawnSync(
       process.execPath,
       [
@@ -85,6 +86,7 @@ describe('build.mjs', () => {
           PATH: process.env.PATH ?? '',
           AWS_REGION: 'eu-west-1',
           QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/redeploy',
+          SETTLE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/settle',
           TABLE_NAME: 'state',
         },
         timeout: 60_000,

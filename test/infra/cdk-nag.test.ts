@@ -36,6 +36,14 @@ describe('cdk-nag AwsSolutions checks', () => {
     ],
     ['an existing alarm topic', { alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:platform-alarms' }],
     [
+      'a notification e-mail, every report notified',
+      { notifyEmail: 'ops@example.com', notifyOn: 'all' as const },
+    ],
+    [
+      'an existing notification topic',
+      { notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:rotation-reports', rolloutTimeoutMinutes: 1440 },
+    ],
+    [
       'the queue settings at their limits',
       { updatesPerSecond: 5, coalesceWindow: Duration.seconds(0), maxReceiveCount: 1 },
     ],
@@ -81,8 +89,18 @@ describe('cdk-nag AwsSolutions checks', () => {
         'RotationRedeploy/Reconcile/ReconcilePolicy: AwsSolutions-IAM5[Resource::*]',
         'RotationRedeploy/Reconcile/ReconcilePolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]',
         'RotationRedeploy/Reconcile/ReconcilePolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:*]',
+        ...[
+          '*',
+          'arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:*/*',
+          'arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service-deployment/*/*/*',
+          'arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*',
+          'arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/*/*',
+        ].map(
+          (resource) =>
+            `RotationRedeploy/SettleRollouts/SettlePolicy: AwsSolutions-IAM5[Resource::${resource}]`,
+        ),
         // Tracing only: X-Ray's two actions take no resource.
-        ...['SecretChanged', 'ParameterChanged', 'RedeployWorker', 'Reconcile'].map(
+        ...['SecretChanged', 'ParameterChanged', 'RedeployWorker', 'Reconcile', 'SettleRollouts'].map(
           (fn) => `RotationRedeploy/${fn}/Role: AwsSolutions-IAM5[Resource::*]`,
         ),
       ].sort(),

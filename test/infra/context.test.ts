@@ -27,6 +27,10 @@ describe('CDK context', () => {
       reconcile: undefined,
       reconcileSchedule: undefined,
       reconcileReadsPerSecond: undefined,
+      rolloutTimeoutMinutes: undefined,
+      notifyEmail: undefined,
+      notifyTopicArn: undefined,
+      notifyOn: undefined,
     });
   });
 
@@ -78,6 +82,12 @@ describe('CDK context', () => {
     [{ reconcileSchedule: 'cron(0 4 ? * MON-FRI *)' }, { reconcileSchedule: 'cron(0 4 ? * MON-FRI *)' }],
     [{ reconcileReadsPerSecond: '0.5' }, { reconcileReadsPerSecond: 0.5 }],
     [{ reconcileReadsPerSecond: 20 }, { reconcileReadsPerSecond: 20 }],
+    [{ rolloutTimeoutMinutes: '1' }, { rolloutTimeoutMinutes: 1 }],
+    [{ rolloutTimeoutMinutes: 1440 }, { rolloutTimeoutMinutes: 1440 }],
+    [{ notifyEmail: ' team@example.com ' }, { notifyEmail: 'team@example.com' }],
+    [{ notifyTopicArn: TOPIC }, { notifyTopicArn: TOPIC }],
+    [{ notifyOn: 'failures' }, { notifyOn: 'failures' }],
+    [{ notifyOn: 'all' }, { notifyOn: 'all' }],
     // Keys of CDK itself and of other tools are none of our business.
     [{ '@aws-cdk/core:newStyleStackSynthesis': true, 'cli-telemetry': false }, {}],
   ])('reads %j', (context, expected) => {
@@ -167,6 +177,22 @@ describe('CDK context', () => {
       { alarmEmail: 'ops@example.com', alarmTopicArn: TOPIC },
       /either alarmEmail .* or alarmTopicArn .*not both/,
     ],
+    [
+      { rolloutTimeoutMinutes: '0' },
+      /Context rolloutTimeoutMinutes must be minutes after which .*1 to 1440 \(default 60\); got "0"/,
+    ],
+    [{ rolloutTimeoutMinutes: 1441 }, /Context rolloutTimeoutMinutes must be/],
+    [{ rolloutTimeoutMinutes: '1h' }, /Context rolloutTimeoutMinutes must be/],
+    [{ notifyEmail: 'team' }, /Context notifyEmail must be an e-mail address/],
+    [{ notifyTopicArn: 'reports' }, /Context notifyTopicArn must be the ARN of an existing SNS topic/],
+    [{ notifyOn: 'failed' }, /Context notifyOn must be failures \| all \(default failures\).*; got "failed"/],
+    [{ notifyOn: true }, /Context notifyOn must be/],
+    [
+      { notifyEmail: 'team@example.com', notifyTopicArn: TOPIC },
+      /either notifyEmail .* or notifyTopicArn .*not both/,
+    ],
+    [{ notify_on: 'all' }, /Unknown context key notify_on: did you mean notifyOn\?/],
+    [{ rollouttimeoutminutes: '5' }, /did you mean rolloutTimeoutMinutes\?/],
     // A misspelt key would otherwise be ignored silently, and a dry run would redeploy for real.
     [{ dryrun: 'true' }, /Unknown context key dryrun: did you mean dryRun\?/],
     [{ 'selection-mode': 'tagged' }, /Unknown context key selection-mode: did you mean selectionMode\?/],

@@ -82,8 +82,8 @@ describe('the contract between the functions and the stack', () => {
     const filters = [...saved, ...tables].map(filteredMessages);
 
     // Assess
-    expect(saved).toHaveLength(4);
-    expect(tables).toHaveLength(4);
+    expect(saved).toHaveLength(5);
+    expect(tables).toHaveLength(6);
     const logged: readonly string[] = Object.values(LOG_MESSAGES);
     for (const messages of filters) {
       expect(messages.length).toBeGreaterThan(0);
@@ -114,7 +114,7 @@ describe('the contract between the functions and the stack', () => {
     const variables = variablesOf();
 
     // Assess
-    expect(variables).toHaveLength(4);
+    expect(variables).toHaveLength(5);
     for (const fn of variables) {
       expect(fn).toMatchObject({
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,

@@ -15,6 +15,7 @@ describe('dead-letter queues', () => {
       stack.redeploy.deliveryDeadLetterQueue,
       stack.redeploy.failedInvocationQueue,
       stack.redeploy.redeployDeadLetterQueue,
+      stack.redeploy.settleDeadLetterQueue,
     ].map(logicalIdOf);
 
     // Act
@@ -22,7 +23,11 @@ describe('dead-letter queues', () => {
 
     // Assess
     expect(Object.keys(queues).sort()).toEqual(
-      [...deadLetterQueues, logicalIdOf(stack.redeploy.redeployQueue)].sort(),
+      [
+        ...deadLetterQueues,
+        logicalIdOf(stack.redeploy.redeployQueue),
+        logicalIdOf(stack.redeploy.settleQueue),
+      ].sort(),
     );
     for (const queue of Object.values(queues)) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
@@ -38,6 +43,8 @@ describe('dead-letter queues', () => {
     'failedInvocationQueue',
     'redeployQueue',
     'redeployDeadLetterQueue',
+    'settleQueue',
+    'settleDeadLetterQueue',
   ] as const)('refuses any request to the %s that does not use TLS', (key) => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);
@@ -69,6 +76,7 @@ describe('dead-letter queues', () => {
       stack.redeploy.secretLabelUpdatedRule,
       stack.redeploy.parameterChangedRule,
       stack.redeploy.cloudTrailSecretRule,
+      stack.redeploy.deploymentStateRule,
     ];
 
     // Act

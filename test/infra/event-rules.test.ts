@@ -59,6 +59,35 @@ describe('event rules', () => {
     ]);
   });
 
+  it('puts this account’s ECS deployments started, completed or failed on the settle queue, whoever started them', () => {
+    // Prepare
+    const { template, stack } = synthesize(bundleDir);
+
+    // Act
+    const rule = template.findResources('AWS::Events::Rule', {
+      Properties: { EventPattern: { 'detail-type': ['ECS Deployment State Change'] } },
+    });
+
+    // Assess: no filter on the deployment: the function keeps only the tool's own, after one read.
+    expect(Object.values(rule)).toHaveLength(1);
+    const properties = Object.values(rule)[0]?.Properties;
+    expect(properties.EventPattern).toEqual({
+      account: [{ Ref: 'AWS::AccountId' }],
+      source: ['aws.ecs'],
+      'detail-type': ['ECS Deployment State Change'],
+      detail: {
+        eventName: [
+          'SERVICE_DEPLOYMENT_IN_PROGRESS',
+          'SERVICE_DEPLOYMENT_COMPLETED',
+          'SERVICE_DEPLOYMENT_FAILED',
+        ],
+      },
+    });
+    expect(properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.settleQueue), 'Arn'] } }),
+    ]);
+  });
+
   it('has no CloudTrail rule unless the fallback is enabled', () => {
     // Prepare
     const { template, stack } = synthesize(bundleDir);
@@ -68,8 +97,8 @@ describe('event rules', () => {
       Properties: { EventPattern: Match.anyValue() },
     });
 
-    // Assess: the change rules (the reconcile's rule has a schedule, no pattern).
-    expect(Object.keys(rules)).toHaveLength(2);
+    // Assess: the change rules and the ECS deployments rule (the reconcile's rule has a schedule, no pattern).
+    expect(Object.keys(rules)).toHaveLength(3);
     expect(JSON.stringify(rules)).not.toContain('CloudTrail');
     expect(stack.redeploy.cloudTrailSecretRule).toBeUndefined();
   });
@@ -84,8 +113,8 @@ describe('event rules', () => {
     });
 
     // Assess
-    // The change rules and the reconcile's schedule.
-    expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(4);
+    // The change rules, the ECS deployments rule and the reconcile's schedule.
+    expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(5);
     expect(Object.values(rules)).toHaveLength(1);
     const properties = Object.values(rules)[0]?.Properties;
     // RotationSucceeded arrives as a service event whose responseElements is null: a filter there never matches.
@@ -116,8 +145,8 @@ describe('event rules', () => {
       // Act
       const rules = Object.values(template.findResources('AWS::Events::Rule'));
 
-      // Assess: the change rules and the reconcile's schedule.
-      expect(rules).toHaveLength(cloudTrailFallback ? 4 : 3);
+      // Assess: the change rules, the ECS deployments rule and the reconcile's schedule.
+      expect(rules).toHaveLength(cloudTrailFallback ? 5 : 4);
       for (const rule of rules) {
         expect(rule.Properties.Targets).toEqual([
           expect.objectContaining({
@@ -139,7 +168,7 @@ describe('event rules', () => {
       [stack.redeploy.reconcileScheduleRule, stack.redeploy.reconcile],
     ] as const;
 
-    // Act & Assess
+    // Act & Assess: the ECS deployments rule targets the settle queue, and invokes no function.
     template.resourceCountIs('AWS::Lambda::Permission', 4);
     for (const [rule, fn] of rules) {
       if (rule === undefined || fn === undefined)

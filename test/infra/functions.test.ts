@@ -60,8 +60,8 @@ describe('functions', () => {
     // Act
     const functions = stack.redeploy.changeFunctions.map((fn) => resources[logicalIdOf(fn.function)]);
 
-    // Assess: the change functions, the worker and the reconcile.
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+    // Assess: the change functions, the worker, the reconcile and the settle function.
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     expect(functions).toHaveLength(2);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables).toEqual({
@@ -74,10 +74,14 @@ describe('functions', () => {
         COALESCE_SECONDS: '60',
         // CODE_DEPLOY services are deployed through their deployment group (context codeDeploy=false skips them).
         CODE_DEPLOY: 'true',
-        // Its part of the stack's half of each ECS bucket: 6 processes may run at once (2 + 2 + the worker's 2).
-        ECS_SHARE: '0.071428',
+        // Its part of the stack's half of each ECS bucket: 9 processes may run at once (2 + 2 + the worker's 2
+        // + the reconcile's 1 + the settle function's 2).
+        ECS_SHARE: '0.055555',
         // To report a service the flap guard holds back as deferred.
         MAX_REDEPLOYS_PER_HOUR: '6',
+        // Each change queued is watched on the settle queue until it settles, at the latest by its deadline.
+        SETTLE_QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.settleQueue) },
+        ROLLOUT_TIMEOUT_MINUTES: '60',
         POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',
         POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -122,7 +126,7 @@ describe('functions', () => {
     );
 
     // Assess
-    expect(variables.map((env) => env.CODE_DEPLOY)).toEqual(['false', 'false', 'false', 'false']);
+    expect(variables.map((env) => env.CODE_DEPLOY)).toEqual(['false', 'false', 'false', 'false', 'false']);
   });
 
   it.each([
@@ -190,6 +194,7 @@ describe('functions', () => {
         logicalIdOf(stack.redeploy.parameterChanged.logGroup),
         logicalIdOf(stack.redeploy.redeployWorker.logGroup),
         logicalIdOf(stack.redeploy.reconcile?.logGroup ?? stack.redeploy.redeployWorker.logGroup),
+        logicalIdOf(stack.redeploy.settleFunction.logGroup),
       ].sort(),
     );
     for (const group of Object.values(groups)) {
@@ -205,7 +210,7 @@ describe('functions', () => {
     const queueArn = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.failedInvocationQueue), 'Arn'] };
 
     // Act & Assess
-    // Three: the worker is never invoked asynchronously; the reconcile is, by its schedule.
+    // Three: only their queues invoke the worker and the settle function; the reconcile's schedule invokes it.
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
     for (const fn of [...stack.redeploy.changeFunctions, ...[stack.redeploy.reconcile ?? []].flat()]) {
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
@@ -224,6 +229,53 @@ describe('functions', () => {
         },
       });
     }
+  });
+
+  it('gives the settle function its queue, its table, the topic, which reports to publish and the deadline', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir, { rolloutTimeoutMinutes: 90, notifyOn: 'all' });
+    const fn = stack.redeploy.settleFunction;
+
+    // Act
+    const properties = template.toJSON().Resources[logicalIdOf(fn.function)].Properties;
+
+    // Assess
+    expect(properties.Environment.Variables).toEqual({
+      SETTLE_QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.settleQueue) },
+      ROLLOUT_TIMEOUT_MINUTES: '90',
+      TABLE_NAME: { Ref: logicalIdOf(stack.redeploy.stateTable) },
+      NOTIFY_TOPIC_ARN: { Ref: logicalIdOf(stack.redeploy.notifyTopic) },
+      NOTIFY_ON: 'all',
+      CODE_DEPLOY: 'true',
+      // Its part of the stack's half of each ECS bucket, as every function that calls ECS (9 processes).
+      ECS_SHARE: '0.055555',
+      POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',
+      POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(properties).toMatchObject({ Timeout: 60, MemorySize: 256, Handler: 'index.handler' });
+    expect(properties.ReservedConcurrentExecutions).toBeUndefined();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalIdOf(fn.function) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.settleQueue), 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  it.each([
+    [{ rolloutTimeoutMinutes: 0 }, /rolloutTimeoutMinutes must be a whole number from 1 to 1440, got 0/],
+    [{ rolloutTimeoutMinutes: 1441 }, /rolloutTimeoutMinutes must be a whole number from 1 to 1440/],
+    [{ rolloutTimeoutMinutes: 2.5 }, /rolloutTimeoutMinutes must be a whole number/],
+    [{ notifyOn: 'never' as 'all' }, /notifyOn must be 'failures' or 'all', got "never"/],
+    [
+      { notifyEmail: 'ops@example.com', notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:reports' },
+      /either notifyEmail .* or notifyTopic .*, not both/,
+    ],
+  ])('refuses the settling settings %j, naming what is allowed', (props, message) => {
+    expect(() => synthesize(bundleDir, props)).toThrow(message);
   });
 
   it('refuses an on-failure destination for a function that is not invoked asynchronously', () => {

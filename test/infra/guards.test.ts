@@ -65,8 +65,11 @@ describe('the flap guard', () => {
   ])('tells every function its limit of forced deployments per service an hour, %s', (_, props, limit) => {
     const { template } = synthesize(bundleDir, props);
 
-    // The reconcile is left out: it only queues, and the worker applies the guard to what it queued.
-    const callers = ecsCallers(template).filter((fn) => fn.env.RECONCILE_MODE === undefined);
+    // The functions that queue or make redeploys. The reconcile is left out: it only queues, and the worker
+    // applies the guard to what it queued; the settle function only reads what they started.
+    const callers = ecsCallers(template).filter(
+      (fn) => fn.env.RECONCILE_MODE === undefined && fn.env.NOTIFY_ON === undefined,
+    );
 
     expect(callers).toHaveLength(3);
     for (const fn of callers) expect(fn.env.MAX_REDEPLOYS_PER_HOUR).toBe(limit);
@@ -145,7 +148,8 @@ describe("each process's share of the account's ECS buckets", () => {
       callers.map(() => [expect.any(Number), expect.stringMatching(/^0?\.\d+$|^1$/)]),
     );
     const share = callers.reduce((sum, fn) => sum + Number(fn.env.ECS_SHARE) * fn.concurrency, 0);
-    expect(share).toBeLessThanOrEqual(stackShare);
+    // Within a rounding error of adding up the parts as JavaScript numbers.
+    expect(share).toBeLessThanOrEqual(stackShare + 1e-9);
     expect(share).toBeGreaterThan(stackShare * 0.99);
     for (const [action, bucket] of Object.entries(ECS_READ_LIMITS)) {
       const spent = (field: 'burst' | 'perSecond') =>
@@ -160,17 +164,18 @@ describe("each process's share of the account's ECS buckets", () => {
     }
   });
 
-  it('gives the processes of the defaults a fourteenth of each bucket: half the account, seven processes', () => {
+  it('gives the processes of the defaults an eighteenth of each bucket: half the account, nine processes', () => {
     const { template } = synthesize(bundleDir);
 
     const callers = ecsCallers(template);
 
-    // Two change functions and the worker, two runs each, and the reconcile's one run.
+    // Two change functions, the worker and the settle function, two runs each, and the reconcile's one run.
     expect(callers.map((fn) => [fn.concurrency, fn.env.ECS_SHARE])).toEqual([
-      [2, '0.071428'],
-      [2, '0.071428'],
-      [2, '0.071428'],
-      [1, '0.071428'],
+      [2, '0.055555'],
+      [2, '0.055555'],
+      [2, '0.055555'],
+      [2, '0.055555'],
+      [1, '0.055555'],
     ]);
   });
 
@@ -221,7 +226,8 @@ describe('the accounts whose events count', () => {
     const patterns = rulePatterns(template);
     const resources = describeSecretResources(template);
 
-    expect(patterns).toHaveLength(3);
+    // The three change rules, and the ECS deployments rule (this account's deployments only, always).
+    expect(patterns).toHaveLength(4);
     for (const pattern of patterns) expect(pattern.account).toEqual([{ Ref: 'AWS::AccountId' }]);
     expect(resources).toEqual([
       [secretsOf({ Ref: 'AWS::AccountId' })],
@@ -233,9 +239,10 @@ describe('the accounts whose events count', () => {
     const accounts = ['111111111111', '222222222222'];
     const { template } = synthesize(bundleDir, { cloudTrailFallback: true, sourceAccounts: accounts });
 
-    const patterns = rulePatterns(template);
+    const patterns = rulePatterns(template).filter((pattern) => pattern.source[0] !== 'aws.ecs');
     const resources = describeSecretResources(template);
 
+    expect(patterns).toHaveLength(3);
     for (const pattern of patterns) expect(pattern.account).toEqual(accounts);
     expect(resources).toEqual([
       [secretsIn('111111111111'), secretsIn('222222222222')],

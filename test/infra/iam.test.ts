@@ -163,6 +163,12 @@ describe('IAM', () => {
         },
         { Sid: 'QueueRedeploys', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queue },
         ...FIND_DEPLOYMENT_GROUPS,
+        {
+          Sid: 'WatchEachChangeUntilItSettles',
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.settleQueue), 'Arn'] },
+        },
       ]);
     },
   );
@@ -215,6 +221,12 @@ describe('IAM', () => {
         Action: 'sqs:SendMessage',
         Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.redeployQueue), 'Arn'] },
       },
+      {
+        Sid: 'ScheduleTheFirstLookAtEachDeployment',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.settleQueue), 'Arn'] },
+      },
     ]);
   });
 
@@ -231,11 +243,122 @@ describe('IAM', () => {
     // CodeDeploy acts with the service role its group names: the tool passes no role to anything.
     expect(allActions(on)).not.toContain('iam:PassRole');
     // With or without CodeDeploy, the worker reads a service afresh before it redeploys it; the change
-    // functions and the reconcile describe services to scan.
-    expect(allActions(off).filter((action) => action === 'ecs:DescribeServices')).toHaveLength(4);
+    // functions and the reconcile describe services to scan, the settle function to follow what was started.
+    expect(allActions(off).filter((action) => action === 'ecs:DescribeServices')).toHaveLength(5);
   });
 
-  it('lets the worker consume, delay and put back messages of the redeploy queue, and nothing else of SQS', () => {
+  it('lets the settle function read deployments, keep the ledgers, look again later and publish, nothing more', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const fn = stack.redeploy.settleFunction;
+    const arnOf = (construct: Parameters<typeof logicalIdOf>[0]) => ({
+      'Fn::GetAtt': [logicalIdOf(construct), 'Arn'],
+    });
+
+    // Act
+    const policy = template.toJSON().Resources[logicalIdOf(fn.node.findChild('SettlePolicy'))].Properties;
+    const everything = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalIdOf(fn.role) }] } }),
+    ).flatMap(allActions);
+
+    // Assess
+    expect(policy.Roles).toEqual([{ Ref: logicalIdOf(fn.role) }]);
+    expect(policy.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'ReadServicesAndTheirDeployments',
+        Effect: 'Allow',
+        Action: ['ecs:DescribeServices', 'ecs:ListServiceDeployments'],
+        Resource: thisAccountAndRegion('service/*/*'),
+      },
+      {
+        Sid: 'ReadServiceDeployments',
+        Effect: 'Allow',
+        Action: 'ecs:DescribeServiceDeployments',
+        Resource: thisAccountAndRegion('service-deployment/*/*/*'),
+      },
+      {
+        Sid: 'ListStoppedTasksOfThisAccountAndRegion',
+        Effect: 'Allow',
+        Action: 'ecs:ListTasks',
+        Resource: '*',
+        Condition: { ArnLike: { 'ecs:cluster': thisAccountAndRegion('cluster/*') } },
+      },
+      {
+        Sid: 'ReadWhyATaskStopped',
+        Effect: 'Allow',
+        Action: 'ecs:DescribeTasks',
+        Resource: thisAccountAndRegion('task/*/*'),
+      },
+      {
+        Sid: 'ReadCodeDeployDeployments',
+        Effect: 'Allow',
+        Action: 'codedeploy:GetDeployment',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':codedeploy:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':deploymentgroup:*/*',
+            ],
+          ],
+        },
+      },
+      {
+        Sid: 'KeepStartedDeploymentsAndLedgers',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: arnOf(stack.redeploy.stateTable),
+      },
+      {
+        Sid: 'ScheduleTheNextLook',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: arnOf(stack.redeploy.settleQueue),
+      },
+      {
+        Sid: 'PublishSettledReports',
+        Effect: 'Allow',
+        Action: 'sns:Publish',
+        Resource: { Ref: logicalIdOf(stack.redeploy.notifyTopic) },
+      },
+    ]);
+    // Beside that policy: its log group, and consuming its own queue (the event source's grant).
+    expect(
+      everything.filter(
+        (action) =>
+          !/^(ecs:(Describe|List)|codedeploy:Get|dynamodb:(GetItem|UpdateItem)$|sqs:|sns:Publish$|logs:(CreateLogStream|PutLogEvents)$)/.test(
+            action,
+          ),
+      ),
+    ).toEqual([]);
+    expect(everything).not.toContain('ecs:UpdateService');
+    expect(everything).not.toContain('dynamodb:PutItem');
+  });
+
+  it('lets the settle function publish to an existing notification topic instead', () => {
+    // Prepare
+    const topic = 'arn:aws:sns:eu-west-1:123456789012:rotation-reports';
+    const { stack, template } = synthesize(bundleDir, { notifyTopicArn: topic });
+    const fn = stack.redeploy.settleFunction;
+
+    // Act
+    const policy = template.toJSON().Resources[logicalIdOf(fn.node.findChild('SettlePolicy'))].Properties;
+
+    // Assess
+    expect(policy.PolicyDocument.Statement).toContainEqual({
+      Sid: 'PublishSettledReports',
+      Effect: 'Allow',
+      Action: 'sns:Publish',
+      Resource: topic,
+    });
+  });
+
+  it('lets the worker consume, delay and put back messages of the redeploy queue, and only schedule looks on the settle queue', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);
     const worker = stack.redeploy.redeployWorker;
@@ -268,6 +391,12 @@ describe('IAM', () => {
         Effect: 'Allow',
         Action: 'sqs:SendMessage',
         Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.redeployQueue), 'Arn'] },
+      },
+      {
+        Sid: 'ScheduleTheFirstLookAtEachDeployment',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.settleQueue), 'Arn'] },
       },
     ]);
   });
@@ -412,7 +541,14 @@ describe('IAM', () => {
     ['the defaults', {}],
     [
       'every option on',
-      { cloudTrailFallback: true, tracing: true, dryRun: true, alarmEmail: 'ops@example.com' },
+      {
+        cloudTrailFallback: true,
+        tracing: true,
+        dryRun: true,
+        alarmEmail: 'ops@example.com',
+        notifyEmail: 'ops@example.com',
+        notifyOn: 'all' as const,
+      },
     ],
   ])('grants nothing that reads a secret value, a parameter value or decrypts, with %s', (_, props) => {
     // Prepare
@@ -439,8 +575,8 @@ describe('IAM', () => {
     // Act
     const wildcards = allActions(template.toJSON()).filter((action) => action.includes('*'));
 
-    // Assess: the four queues' deny-without-TLS statements are the only ones, and they deny.
-    expect(wildcards).toEqual(['sqs:*', 'sqs:*', 'sqs:*', 'sqs:*']);
+    // Assess: the six queues' deny-without-TLS statements are the only ones, and they deny.
+    expect(wildcards).toEqual(['sqs:*', 'sqs:*', 'sqs:*', 'sqs:*', 'sqs:*', 'sqs:*']);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sqs:*', Effect: 'Deny' })]) },
     });

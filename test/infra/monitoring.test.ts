@@ -21,6 +21,7 @@ describe('alarms', () => {
       stack.redeploy.deliveryDeadLetterQueue,
       stack.redeploy.failedInvocationQueue,
       stack.redeploy.redeployDeadLetterQueue,
+      stack.redeploy.settleDeadLetterQueue,
     ]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
@@ -108,8 +109,9 @@ describe('alarms', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
     // Assess: 3 dead-letter queues + ServicesFailed + 4 functions' errors + ServicesFlapping + 2 change
-    // functions' asynchronous event age and dropped events + ServicesStale.
-    expect(alarms).toHaveLength(14);
+    // functions' asynchronous event age and dropped events + ServicesStale; for the rollouts
+    // RolloutsFailed, RolloutsTimedOut, the settle function's errors and its dead-letter queue.
+    expect(alarms).toHaveLength(18);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topic]);
       expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -179,15 +181,17 @@ describe('alarms', () => {
 
   it('notifies an existing topic instead of creating one', () => {
     // Prepare
-    const { template } = synthesize(bundleDir, { alarmTopicArn: EXISTING_TOPIC });
+    const { stack, template } = synthesize(bundleDir, { alarmTopicArn: EXISTING_TOPIC });
 
     // Act
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
     // Assess
-    template.resourceCountIs('AWS::SNS::Topic', 0);
-    template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
-    expect(alarms).toHaveLength(14);
+    // Assess: the only topic left is the one settled reports are published to.
+    expect(Object.keys(template.findResources('AWS::SNS::Topic'))).toEqual([
+      logicalIdOf(stack.redeploy.notifyTopic),
+    ]);
+    expect(alarms).toHaveLength(18);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([EXISTING_TOPIC]);
   });
 
@@ -244,8 +248,17 @@ describe('dashboard', () => {
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
 
     // Assess
-    expect(alarmIds).toHaveLength(14);
-    expect(stack.redeploy.monitoring.alarms.map(logicalIdOf).sort()).toEqual([...alarmIds].sort());
+    expect(alarmIds).toHaveLength(18);
+    const { rolloutMonitoring } = stack.redeploy;
+    const rolloutAlarms = [
+      rolloutMonitoring.rolloutsFailedAlarm,
+      rolloutMonitoring.rolloutsTimedOutAlarm,
+      rolloutMonitoring.settleErrorsAlarm,
+      rolloutMonitoring.settleDeadLetterAlarm,
+    ];
+    expect([...stack.redeploy.monitoring.alarms, ...rolloutAlarms].map(logicalIdOf).sort()).toEqual(
+      [...alarmIds].sort(),
+    );
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
   });
 });
@@ -326,6 +339,97 @@ describe('saved Logs Insights queries', () => {
         /^fields @timestamp, message, ecsService\.serviceName, changeKeys, deploymentId, ecsService\.reason, receiveCount/,
       ),
       '| filter message in ["service redeployed", "redeploy deferred by the flap guard", "service redeploy failed"]',
+      '| sort @timestamp desc',
+      '| limit 1000',
+    ]);
+  });
+});
+
+describe('rollouts', () => {
+  it.each([
+    ['RolloutsFailed', /failed .*circuit breaker.*could not be redeployed.*old value/],
+    ['RolloutsTimedOut', /did not end by the deadline \(rolloutTimeoutMinutes\)/],
+  ])('alarms on the first of %s, notifying the alarm topic', (metric, description) => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const topic = { Ref: logicalIdOf(stack.redeploy.monitoring.alarmTopic) };
+
+    // Act
+    const alarms = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metric } }),
+    );
+
+    // Assess
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.Properties).toMatchObject({
+      Namespace: 'RotationRedeploy',
+      Dimensions: [{ Name: 'service', Value: 'rotation-redeploy' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
+    expect(alarms[0]?.Properties.AlarmDescription).toMatch(description);
+  });
+
+  it('charts the rollouts’ ends and the p50 and p90 seconds from a change to each end', () => {
+    // Prepare
+    const { template } = synthesize(bundleDir);
+
+    // Act
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
+
+    // Assess
+    for (const metric of ['RolloutsCompleted', 'RolloutsFailed', 'RolloutsTimedOut']) {
+      expect(body).toContain(`\\"RotationRedeploy\\",\\"${metric}\\",\\"service\\",\\"rotation-redeploy\\"`);
+    }
+    for (const statistic of ['p50', 'p90']) {
+      expect(body).toMatch(
+        new RegExp(
+          `SecondsToSettle\\\\",\\\\"service\\\\",\\\\"rotation-redeploy\\\\",\\{[^}]*\\\\"stat\\\\":\\\\"${statistic}\\\\"`,
+        ),
+      );
+    }
+  });
+
+  it('shows the latest settled reports and every failed or timed-out rollout from the settle function', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const logGroup = logicalIdOf(stack.redeploy.settleFunction.logGroup);
+
+    // Act
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
+
+    // Assess
+    expect(body).toContain('Latest settled reports');
+    expect(body).toContain('filter message = \\\\\\"redeploy settled\\\\\\"');
+    expect(body).toContain('Failed and timed-out rollouts');
+    expect(body).toContain('filter message = \\\\\\"rollout failed or timed out\\\\\\"');
+    expect(body).toContain(`{"Ref":"${logGroup}"}`);
+  });
+
+  it('saves a query listing the settled reports of the settle function', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+
+    // Act
+    const queries = Object.values(
+      template.findResources('AWS::Logs::QueryDefinition', {
+        Properties: { Name: 'TestStack/settled reports' },
+      }),
+    );
+
+    // Assess
+    expect(queries).toHaveLength(1);
+    expect(queries[0]?.Properties.LogGroupNames).toEqual([
+      { Ref: logicalIdOf(stack.redeploy.settleFunction.logGroup) },
+    ]);
+    const text: string = queries[0]?.Properties.QueryString;
+    expect(text.split('\n')).toEqual([
+      expect.stringMatching(/^fields @timestamp, report\.change\.name, report\.summary\.services, /),
+      '| filter message = "redeploy settled"',
       '| sort @timestamp desc',
       '| limit 1000',
     ]);

@@ -100,7 +100,8 @@ describe('the scheduled reconcile', () => {
     expect(stack.redeploy.reconcile).toBeUndefined();
     expect(stack.redeploy.reconcileScheduleRule).toBeUndefined();
     expect(stack.redeploy.monitoring.servicesStaleAlarm).toBeUndefined();
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+    // The change functions, the worker and the settle function.
+    template.resourceCountIs('AWS::Lambda::Function', 4);
     expect(
       Object.keys(
         template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } }),

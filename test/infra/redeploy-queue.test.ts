@@ -94,7 +94,11 @@ describe('redeploy worker', () => {
     const { stack, template } = synthesize(bundleDir);
 
     // Act
-    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    const mappings = Object.values(
+      template.findResources('AWS::Lambda::EventSourceMapping', {
+        Properties: { FunctionName: { Ref: logicalIdOf(stack.redeploy.redeployWorker.function) } },
+      }),
+    );
 
     // Assess
     expect(mappings).toHaveLength(1);
@@ -174,8 +178,12 @@ describe('redeploy worker', () => {
       VISIBILITY_TIMEOUT_SECONDS: String(queue.VisibilityTimeout),
       // The flap guard: the worker holds a service back past this many forced deployments in an hour.
       MAX_REDEPLOYS_PER_HOUR: '6',
-      // Its part of the stack's half of each ECS bucket: 6 processes may run at once (2 + 2 + its own 2).
-      ECS_SHARE: '0.071428',
+      // Its part of the stack's half of each ECS bucket: 9 processes may run at once (2 + 2 + its own 2 + the
+      // reconcile's 1 + the settle function's 2).
+      ECS_SHARE: '0.055555',
+      // The first look at each deployment it starts goes to the settle queue.
+      SETTLE_QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.settleQueue) },
+      ROLLOUT_TIMEOUT_MINUTES: '60',
       POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',
       POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
       POWERTOOLS_LOG_LEVEL: 'INFO',

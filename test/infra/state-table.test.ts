@@ -63,6 +63,6 @@ describe('state table', () => {
     );
 
     // Assess
-    expect(names).toEqual(Array(4).fill({ Ref: logicalIdOf(stack.redeploy.stateTable) }));
+    expect(names).toEqual(Array(5).fill({ Ref: logicalIdOf(stack.redeploy.stateTable) }));
   });
 });

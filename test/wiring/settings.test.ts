@@ -3,6 +3,7 @@ import { ConfigurationError } from '../../functions/core/errors.ts';
 import {
   reconcileSettingsFromEnv,
   settingsFromEnv,
+  settleSettingsFromEnv,
   workerSettingsFromEnv,
 } from '../../functions/wiring/settings.ts';
 
@@ -21,6 +22,10 @@ describe('settingsFromEnv', () => {
       codeDeploy: true,
       ecsShare: 0.5,
       maxRedeploysPerHour: 6,
+      settleQueueUrl: null,
+      rolloutTimeoutMinutes: 60,
+      notifyTopicArn: null,
+      notifyOn: 'failures',
     });
   });
 
@@ -39,6 +44,10 @@ describe('settingsFromEnv', () => {
         CODE_DEPLOY: 'false',
         ECS_SHARE: '0.083333',
         MAX_REDEPLOYS_PER_HOUR: '2',
+        SETTLE_QUEUE_URL: 'https://sqs/settle',
+        ROLLOUT_TIMEOUT_MINUTES: '1440',
+        NOTIFY_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:reports',
+        NOTIFY_ON: 'all',
       }),
     ).toEqual({
       dryRun: true,
@@ -53,6 +62,10 @@ describe('settingsFromEnv', () => {
       codeDeploy: false,
       ecsShare: 0.083333,
       maxRedeploysPerHour: 2,
+      settleQueueUrl: 'https://sqs/settle',
+      rolloutTimeoutMinutes: 1440,
+      notifyTopicArn: 'arn:aws:sns:us-east-1:123456789012:reports',
+      notifyOn: 'all',
     });
   });
 
@@ -73,6 +86,11 @@ describe('settingsFromEnv', () => {
     [{ ECS_SHARE: '0' }, 'ECS_SHARE must be a number above 0 and at most 1, got "0"'],
     [{ ECS_SHARE: '1e-7' }, 'ECS_SHARE must be a number above 0 and at most 1, got "1e-7"'],
     [{ MAX_REDEPLOYS_PER_HOUR: '0' }, 'MAX_REDEPLOYS_PER_HOUR must be a whole number from 1 to 60, got "0"'],
+    [
+      { ROLLOUT_TIMEOUT_MINUTES: '0' },
+      'ROLLOUT_TIMEOUT_MINUTES must be a whole number from 1 to 1440, got "0"',
+    ],
+    [{ NOTIFY_ON: 'failed' }, 'NOTIFY_ON must be "failures" or "all", got "failed"'],
   ])('fails fast on %o, naming the variable', (env, message) => {
     expect(() => settingsFromEnv(env)).toThrow(ConfigurationError);
     expect(() => settingsFromEnv(env)).toThrow(message);
@@ -160,5 +178,36 @@ describe('reconcileSettingsFromEnv', () => {
   ])('refuses %o, naming the variable', (env, message) => {
     expect(() => reconcileSettingsFromEnv(env)).toThrow(ConfigurationError);
     expect(() => reconcileSettingsFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('settleSettingsFromEnv', () => {
+  it('reads the settle queue, the table, the deadline and what to publish where', () => {
+    const settings = settleSettingsFromEnv({
+      SETTLE_QUEUE_URL: 'https://sqs/settle',
+      TABLE_NAME: 'state',
+      ROLLOUT_TIMEOUT_MINUTES: '30',
+      NOTIFY_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:reports',
+    });
+
+    expect(settings).toMatchObject({
+      settleQueueUrl: 'https://sqs/settle',
+      tableName: 'state',
+      rolloutTimeoutMinutes: 30,
+      notifyTopicArn: 'arn:aws:sns:us-east-1:123456789012:reports',
+      notifyOn: 'failures',
+    });
+  });
+
+  it.each([
+    [{ TABLE_NAME: 'state' }, 'SETTLE_QUEUE_URL must be set for the settle function'],
+    [{ SETTLE_QUEUE_URL: 'https://sqs/settle' }, 'TABLE_NAME must be set for the settle function'],
+    [
+      { SETTLE_QUEUE_URL: 'https://sqs/settle', TABLE_NAME: 'state', NOTIFY_ON: 'ALL' },
+      'NOTIFY_ON must be "failures" or "all", got "ALL"',
+    ],
+  ])('refuses %o, naming the variable', (env, message) => {
+    expect(() => settleSettingsFromEnv(env)).toThrow(ConfigurationError);
+    expect(() => settleSettingsFromEnv(env)).toThrow(message);
   });
 });
