@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { reconcile } from '../app/reconcile.ts';
 import { createAwsClients } from '../aws/clients.ts';
 import type { AuditReport } from '../core/audit-report.ts';
-import { auditAdapters } from '../wiring/adapters.ts';
+import { auditAdapters, clientOptionsOf } from '../wiring/adapters.ts';
 import { lambdaInvocation } from '../wiring/invocation.ts';
 import { logFailures, observability, warningsTo } from '../wiring/observability.ts';
 import { reconcileSettingsFromEnv } from '../wiring/settings.ts';
@@ -16,11 +16,7 @@ export function createReconcileHandler(env: NodeJS.ProcessEnv = process.env) {
   const { logger, metrics, telemetry } = observability();
   // Every ECS read action paced to the lower of its part of the stack's share (ECS_SHARE) and READS_PER_SECOND;
   // the metadata reads to READS_PER_SECOND (auditAdapters).
-  const clients = createAwsClients({
-    updatesPerSecond: settings.updatesPerSecond,
-    ecsShare: settings.ecsShare,
-    readsPerSecond: settings.readsPerSecond,
-  });
+  const clients = createAwsClients(clientOptionsOf(settings));
   const ports = auditAdapters(clients, settings, warningsTo(telemetry));
   return (
     middy()

@@ -44,10 +44,16 @@ export interface PortWarnings {
 /**
  * How a function's clients pace ECS, from its settings: UpdateService at its own rate, every other ECS bucket
  * to its part of the stack's share (`ECS_SHARE`, which the stack divides between the processes that can run
- * at once).
+ * at once), and, for the scheduled reconcile, each read action to at most `READS_PER_SECOND` besides.
  */
-export function clientOptionsOf(settings: Pick<Settings, 'updatesPerSecond' | 'ecsShare'>): ClientOptions {
-  return { updatesPerSecond: settings.updatesPerSecond, ecsShare: settings.ecsShare };
+export function clientOptionsOf(
+  settings: Pick<Settings, 'updatesPerSecond' | 'ecsShare'> & { readonly readsPerSecond?: number },
+): ClientOptions {
+  return {
+    updatesPerSecond: settings.updatesPerSecond,
+    ecsShare: settings.ecsShare,
+    ...(settings.readsPerSecond === undefined ? {} : { readsPerSecond: settings.readsPerSecond }),
+  };
 }
 
 const INVENTORIES: Record<SelectionMode, (clients: AwsClients, warnings: PortWarnings) => Inventory> = {

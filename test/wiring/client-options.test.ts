@@ -2,7 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../functions/aws/clients.ts';
 import { clientOptionsOf } from '../../functions/wiring/adapters.ts';
-import { settingsFromEnv, workerSettingsFromEnv } from '../../functions/wiring/settings.ts';
+import {
+  reconcileSettingsFromEnv,
+  settingsFromEnv,
+  workerSettingsFromEnv,
+} from '../../functions/wiring/settings.ts';
 
 describe('clientOptionsOf', () => {
   it("paces a change function's ECS reads to the share the stack gave it", () => {
@@ -27,6 +31,24 @@ describe('clientOptionsOf', () => {
 
     expect(ecsLimits.UpdateService).toEqual({ burst: 1, perSecond: 1 });
     expect(ecsLimits.DescribeServices).toEqual({ burst: 10, perSecond: 2 });
+  });
+
+  it.each([
+    // Its part of the stack's share is the lower: 20 a second times a fourteenth.
+    ['5', { burst: 1, perSecond: 20 * 0.071428 }],
+    // READS_PER_SECOND is the lower.
+    ['0.5', { burst: 1, perSecond: 0.5 }],
+  ])("paces the reconcile's reads to the lower of its share and READS_PER_SECOND %s", (reads, expected) => {
+    const settings = reconcileSettingsFromEnv({
+      RECONCILE_MODE: 'report',
+      ECS_SHARE: '0.071428',
+      READS_PER_SECOND: reads,
+    });
+
+    const { ecsLimits } = createAwsClients(clientOptionsOf(settings));
+
+    expect(ecsLimits.DescribeServices).toEqual(expected);
+    expect(ecsLimits.DescribeTaskDefinition).toEqual(expected);
   });
 
   it('gives a process with no ECS_SHARE the default share of the tool, half of each bucket', () => {
