@@ -3,7 +3,8 @@
  * the environment as the stack configures them, with the state table and the redeploy queue. Values change with
  * no event sent; one change also arrives as an event whose redeploy still waits in the queue. The reconcile
  * finds exactly the services behind, queues them under the event path's change keys, the worker redeploys each
- * once (the one the event already queued too), and a second run finds none.
+ * once (the one the event already queued too), and a second run finds none. A service the worker already
+ * redeployed for an event is not listed at all.
  *
  * How the emulator's gap is closed: moto answers ListSecretVersionIds with `CreatedDate` = now for every
  * version, where AWS answers each version's own creation time. Every secret is created and changed through
@@ -312,6 +313,30 @@ describe('the scheduled reconcile on the emulator', () => {
     expect(second.result.services).toEqual([]);
     expect(second.result.summary).toMatchObject({ stale: 0, queued: 0 });
     expect(second.lines.find((line) => 'ServicesStale' in line)?.ServicesStale).toBe(0);
+    expect(await receiveAll()).toEqual([]);
+  });
+
+  it('leaves alone a service the event path already redeployed for the change', async () => {
+    // Prepare: the change arrives as an event, and the worker redeploys its service before the reconcile runs.
+    const handlers = await loadHandlers({ RECONCILE_MODE: 'fix' });
+    const version = await putSecret(secrets.announced.arn, 'two');
+    const event = JSON.parse(
+      readFileSync(new URL('../../events/secretsmanager-label-updated.json', import.meta.url), 'utf8'),
+    );
+    Object.assign(event, { resources: [secrets.announced.arn], time: new Date().toISOString() });
+    Object.assign(event.detail, { name: 'prod/announced', versionId: version });
+    await handlers.secret(event, context('secret-changed'));
+    await deliver(handlers, await receiveAll());
+    await pause(1_100);
+
+    // Act
+    const { result: report } = await capturingStdout(() =>
+      handlers.reconcile(scheduled(), context('reconcile')),
+    );
+
+    // Assess: one UpdateService, the event path's; the reconcile finds nothing behind and queues nothing.
+    expect(updated()).toEqual(['announced-user']);
+    expect(report.services).toEqual([]);
     expect(await receiveAll()).toEqual([]);
   });
 
