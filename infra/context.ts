@@ -33,6 +33,7 @@ export interface AppOptions {
   readonly ecsShare?: number;
   /** Undefined: this stack's own account alone. */
   readonly sourceAccounts?: readonly string[];
+  readonly redriveRoleArns?: readonly string[];
   readonly bundleDir?: string;
   readonly codeDeploy: boolean;
   readonly reconcile?: ReconcileMode;
@@ -74,6 +75,8 @@ export const CONTEXT_KEYS = {
   ),
   sourceAccounts:
     "comma-separated 12-digit AWS account ids whose change events count (default: this stack's account alone)",
+  redriveRoleArns:
+    'comma-separated IAM role ARNs that may send to the redeploy queue besides the stack, to redrive its dead-letter queue (default none)',
   bundleDir: 'directory holding the built Lambda bundles (default dist/)',
   codeDeploy: `true | false (default ${DEFAULTS.codeDeploy}): redeploy CODE_DEPLOY services through their CodeDeploy deployment group; false skips them`,
   reconcile: `${RECONCILE_MODES.join(' | ')} (default ${DEFAULTS.reconcile}): the scheduled audit queues the stale services' redeploys (fix), only reports them (report), or is not deployed (off)`,
@@ -113,6 +116,7 @@ export function optionsFromContext(context: Readonly<Record<string, unknown>>): 
     maxRedeploysPerHour: numberOf('maxRedeploysPerHour', LIMITS.maxRedeploysPerHour),
     ecsShare: numberOf('ecsShare', LIMITS.ecsShare),
     sourceAccounts: accountsOf(value('sourceAccounts')),
+    redriveRoleArns: roleArnsOf(value('redriveRoleArns')),
     bundleDir: optionalString('bundleDir', value('bundleDir')),
     codeDeploy: booleanOf('codeDeploy', value('codeDeploy')) ?? DEFAULTS.codeDeploy,
     reconcile: reconcileModeOf(value('reconcile')),
@@ -240,6 +244,21 @@ function accountsOf(raw: unknown): readonly string[] | undefined {
     );
   }
   return [...new Set(accounts)];
+}
+
+/** `arn:aws:iam::111111111111:role/ops,...` (or a cdk.json list): each an IAM role ARN, duplicates dropped. */
+function roleArnsOf(raw: unknown): readonly string[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [raw];
+  const arns = parts.map((part) => (typeof part === 'string' ? part.trim() : JSON.stringify(part)));
+  const wrong = arns.find((arn) => !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(arn));
+  if (arns.length === 0 || wrong !== undefined) {
+    const which = wrong === undefined ? '' : ` ("${wrong}" is not one)`;
+    throw new InvalidContextError(
+      `Context redriveRoleArns must be ${CONTEXT_KEYS.redriveRoleArns}${which}; got ${JSON.stringify(raw)}`,
+    );
+  }
+  return [...new Set(arns)];
 }
 
 function secondsOf(seconds: number | undefined): Duration | undefined {

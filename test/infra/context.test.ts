@@ -22,6 +22,7 @@ describe('CDK context', () => {
       maxRedeploysPerHour: undefined,
       ecsShare: undefined,
       sourceAccounts: undefined,
+      redriveRoleArns: undefined,
       bundleDir: undefined,
       codeDeploy: true,
       reconcile: undefined,
@@ -67,6 +68,16 @@ describe('CDK context', () => {
     [{ ecsShare: '0.25' }, { ecsShare: 0.25 }],
     [{ ecsShare: 1 }, { ecsShare: 1 }],
     [{ sourceAccounts: '111111111111' }, { sourceAccounts: ['111111111111'] }],
+    [
+      { redriveRoleArns: ' arn:aws:iam::111111111111:role/ops, arn:aws:iam::111111111111:role/team/oncall ' },
+      {
+        redriveRoleArns: ['arn:aws:iam::111111111111:role/ops', 'arn:aws:iam::111111111111:role/team/oncall'],
+      },
+    ],
+    [
+      { redriveRoleArns: ['arn:aws-us-gov:iam::111111111111:role/ops'] },
+      { redriveRoleArns: ['arn:aws-us-gov:iam::111111111111:role/ops'] },
+    ],
     [
       { sourceAccounts: ' 111111111111, 222222222222,111111111111 ' },
       { sourceAccounts: ['111111111111', '222222222222'] },
@@ -169,6 +180,12 @@ describe('CDK context', () => {
       /Context sourceAccounts must be comma-separated 12-digit AWS account ids .*; got "1234567890"/,
     ],
     [{ sourceAccounts: '111111111111;222222222222' }, /Context sourceAccounts must be/],
+    [
+      { redriveRoleArns: 'arn:aws:iam::111111111111:user/alice' },
+      /Context redriveRoleArns must be comma-separated IAM role ARNs .* \("arn:aws:iam::111111111111:user\/alice" is not one\)/,
+    ],
+    [{ redriveRoleArns: '*' }, /Context redriveRoleArns must be/],
+    [{ redriveRoleArns: 'arn:aws:iam::111111111111:role/ops,' }, /Context redriveRoleArns must be/],
     [{ sourceAccounts: '111111111111,' }, /Context sourceAccounts must be/],
     [{ sourceAccounts: '' }, /Context sourceAccounts must be/],
     [{ sourceAccounts: [] }, /Context sourceAccounts must be/],

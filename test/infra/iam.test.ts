@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { optionsFromContext } from '../../infra/context.ts';
 import { createStubBundleDir, logicalIdOf, synthesize } from './synth.ts';
 
 let bundleDir: string;
@@ -494,7 +495,9 @@ describe('IAM', () => {
   it('lets the redrive roles it is given send to the redeploy queue too', () => {
     // Prepare
     const redrive = 'arn:aws:iam::123456789012:role/operator';
-    const { stack, template } = synthesize(bundleDir, { redriveRoleArns: [redrive] });
+    // As `npx cdk deploy -c redriveRoleArns=...` gives it.
+    const { redriveRoleArns } = optionsFromContext({ redriveRoleArns: redrive });
+    const { stack, template } = synthesize(bundleDir, { redriveRoleArns });
 
     // Act
     const [policy] = Object.values(
