@@ -34,14 +34,14 @@ describe('clientOptionsOf', () => {
   });
 
   it.each([
-    // Its part of the stack's share is the lower: 20 a second times a fourteenth.
-    ['5', { burst: 1, perSecond: 20 * 0.071428 }],
+    // Its part of the stack's share is the lower: 20 a second times half the account over nine processes.
+    ['5', { burst: 1, perSecond: 20 * 0.055555 }],
     // READS_PER_SECOND is the lower.
     ['0.5', { burst: 1, perSecond: 0.5 }],
   ])("paces the reconcile's reads to the lower of its share and READS_PER_SECOND %s", (reads, expected) => {
     const settings = reconcileSettingsFromEnv({
       RECONCILE_MODE: 'report',
-      ECS_SHARE: '0.071428',
+      ECS_SHARE: '0.055555',
       READS_PER_SECOND: reads,
     });
 
