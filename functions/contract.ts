@@ -50,8 +50,13 @@ export type MetricName = (typeof METRICS)[keyof typeof METRICS];
 
 /** The `message` of the log lines that saved queries and alarms filter on. */
 export const LOG_MESSAGES = {
-  /** One per change function run: the whole report under `report`. */
+  /** One per change handled (a change function's run, or each change of the change scanner's batch): the report under `report`. */
   redeployReport: 'redeploy report',
+  /**
+   * A change function read the change's metadata and put it in the change buffer: the change scanner reports
+   * it (under `change`, with what the metadata said under `current`).
+   */
+  changeBuffered: 'change buffered for the change scanner',
   /** One per failed service, the service under `ecsService` (change functions, and the worker's last attempt). */
   serviceRedeployFailed: 'service redeploy failed',
   /** The worker's attempt that will be retried. */
@@ -141,6 +146,8 @@ export const ENV = {
   notifyTopicArn: 'NOTIFY_TOPIC_ARN',
   /** `failures` or `all`. */
   notifyOn: 'NOTIFY_ON',
+  /** The change buffer: set, a change function hands each change there for the change scanner. */
+  changesQueueUrl: 'CHANGES_QUEUE_URL',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -151,6 +158,8 @@ export const BUNDLES = {
   redeployWorker: 'redeploy-worker',
   reconcile: 'reconcile',
   settleRollouts: 'settle-rollouts',
+  /** Consumes the change buffer: one scan for each batch of changes. */
+  changeScanner: 'change-scanner',
 } as const;
 export type BundleName = (typeof BUNDLES)[keyof typeof BUNDLES];
 

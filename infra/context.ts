@@ -34,6 +34,8 @@ export interface AppOptions {
   /** Undefined: this stack's own account alone. */
   readonly sourceAccounts?: readonly string[];
   readonly redriveRoleArns?: readonly string[];
+  readonly changeBatchingWindow?: Duration;
+  readonly changeBatchSize?: number;
   readonly bundleDir?: string;
   readonly codeDeploy: boolean;
   readonly reconcile?: ReconcileMode;
@@ -77,6 +79,11 @@ export const CONTEXT_KEYS = {
     "comma-separated 12-digit AWS account ids whose change events count (default: this stack's account alone)",
   redriveRoleArns:
     'comma-separated IAM role ARNs that may send to the redeploy queue besides the stack, to redrive its dead-letter queue (default none)',
+  changeBatchingWindow: withLimit(
+    'seconds the change buffer gathers changes for one scan',
+    LIMITS.changeBatchingWindowSeconds,
+  ),
+  changeBatchSize: withLimit('changes one scan handles at most', LIMITS.changeBatchSize),
   bundleDir: 'directory holding the built Lambda bundles (default dist/)',
   codeDeploy: `true | false (default ${DEFAULTS.codeDeploy}): redeploy CODE_DEPLOY services through their CodeDeploy deployment group; false skips them`,
   reconcile: `${RECONCILE_MODES.join(' | ')} (default ${DEFAULTS.reconcile}): the scheduled audit queues the stale services' redeploys (fix), only reports them (report), or is not deployed (off)`,
@@ -117,6 +124,8 @@ export function optionsFromContext(context: Readonly<Record<string, unknown>>): 
     ecsShare: numberOf('ecsShare', LIMITS.ecsShare),
     sourceAccounts: accountsOf(value('sourceAccounts')),
     redriveRoleArns: roleArnsOf(value('redriveRoleArns')),
+    changeBatchingWindow: secondsOf(numberOf('changeBatchingWindow', LIMITS.changeBatchingWindowSeconds)),
+    changeBatchSize: numberOf('changeBatchSize', LIMITS.changeBatchSize),
     bundleDir: optionalString('bundleDir', value('bundleDir')),
     codeDeploy: booleanOf('codeDeploy', value('codeDeploy')) ?? DEFAULTS.codeDeploy,
     reconcile: reconcileModeOf(value('reconcile')),

@@ -59,6 +59,8 @@ export class RotationRedeployStack extends Stack {
           ? undefined
           : sns.Topic.fromTopicArn(this, 'NotifyTopic', props.notifyTopicArn),
       notifyOn: props.notifyOn,
+      changeBatchingWindow: props.changeBatchingWindow,
+      changeBatchSize: props.changeBatchSize,
     });
   }
 }

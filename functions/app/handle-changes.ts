@@ -30,40 +30,62 @@ export type ChangeResult = { readonly report: Report } | { readonly error: unkno
 
 const NO_SCAN: ScanCounts = { clusters: 0, services: 0, taskDefinitions: 0 };
 
+/** What a change's metadata said: the version its label (or the parameter) points to now, and the full ARN. */
+export interface CurrentVersion {
+  readonly version: string | null;
+  readonly arn?: string;
+}
+
+/** An event whose metadata was read before (by the change function, ahead of the buffer); null: unreadable. */
+export interface ReadChange {
+  readonly parsed: ParsedEvent;
+  readonly current: CurrentVersion | null;
+}
+
+/** An event to handle: parsed only (its metadata is read here), or with its metadata already read. */
+export type ChangeInput = ParsedEvent | ReadChange;
+
+const isRead = (input: ChangeInput): input is ReadChange => 'parsed' in input;
+
 /**
- * The change as a key. With `changeVersions`, the version is the one the label points to *now*: a late or
- * repeated announcement of an older value then shares the key of the newest, which is the value new tasks read.
- * When the event only named the secret, the full ARN found here also pins down its suffix.
+ * The version the change's label points to now, from metadata only; null when there is no reader or it
+ * failed (a deleted secret or a denied DescribeSecret still deserves its redeploy: it is keyed by its event).
  */
-async function keyOf(
+export async function readCurrentVersion(
   parsed: ParsedEvent,
   changeVersions: ChangeVersions | undefined,
   invocation: Invocation,
+): Promise<CurrentVersion | null> {
+  if (changeVersions === undefined || parsed.ignored !== null) return null;
+  try {
+    return await changeVersions.currentVersion(parsed.change, invocation);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The change as a key. With the current version, the version is the one the label points to *now*: a late or
+ * repeated announcement of an older value then shares the key of the newest, which is the value new tasks read.
+ * When the event only named the secret, the full ARN found also pins down its suffix.
+ */
+function keyOf(
+  parsed: ParsedEvent,
+  current: CurrentVersion | null,
   coalesceSeconds: number | null,
-): Promise<{ change: Change; key: string; current: string | null }> {
+): { change: Change; key: string } {
   let { change } = parsed;
-  let version = change.versionId;
-  let described: string | null = null;
-  if (changeVersions !== undefined) {
-    try {
-      const current = await changeVersions.currentVersion(change, invocation);
-      described = current.version;
-      version = current.version ?? version;
-      const item = change.item;
-      if (current.arn !== undefined && item.kind === 'secretsmanager' && item.suffix === null) {
-        const { name, suffix } = splitSecretId(secretIdOf(current.arn) ?? '', item.name);
-        if (name === item.name && suffix !== null) {
-          change = { ...change, arn: current.arn, item: { ...item, suffix } };
-        }
-      }
-    } catch {
-      // A deleted secret or a denied DescribeSecret still deserves its redeploy: key by the event instead.
+  const version = current?.version ?? change.versionId;
+  const item = change.item;
+  if (current?.arn !== undefined && item.kind === 'secretsmanager' && item.suffix === null) {
+    const { name, suffix } = splitSecretId(secretIdOf(current.arn) ?? '', item.name);
+    if (name === item.name && suffix !== null) {
+      change = { ...change, arn: current.arn, item: { ...item, suffix } };
     }
   }
   return {
     change,
     key: changeKey(change, version, unversionedKey(change, parsed, coalesceSeconds)),
-    current: described,
   };
 }
 
@@ -140,7 +162,7 @@ async function oncePerKey(
  * repeats of a change already given (the same change key) look at nothing; the others share one scan.
  */
 export async function redeployForChanges(
-  events: readonly ParsedEvent[],
+  inputs: readonly ChangeInput[],
   ports: HandleChangePorts,
   options: RunOptions,
   invocation: Invocation = { now: () => Date.now() },
@@ -150,18 +172,22 @@ export async function redeployForChanges(
   const limit = createLimiter(options.concurrency);
   // A windowed key is safe only where every redeploy waits out the window first: queued delivery.
   const window = ports.delivery.kind === 'queued' ? ports.delivery.coalesceSeconds : null;
+  const events = inputs.map((input) => (isRead(input) ? input.parsed : input));
   const keyed = await Promise.all(
-    events.map((parsed) =>
-      parsed.ignored !== null
-        ? null
-        : limit(async (): Promise<Keyed> => {
-            const { change, key, current } = await keyOf(parsed, ports.changeVersions, invocation, window);
-            const move = moveSeen(parsed, change, current, key);
-            // Kept for the audit, which prefers it to a bound; without it the audit falls back to that bound.
-            if (move !== null) await ports.moves?.record(move).catch(() => {});
-            return { change, key };
-          }),
-    ),
+    inputs.map((input) => {
+      const parsed = isRead(input) ? input.parsed : input;
+      if (parsed.ignored !== null) return null;
+      return limit(async (): Promise<Keyed> => {
+        const current = isRead(input)
+          ? input.current
+          : await readCurrentVersion(parsed, ports.changeVersions, invocation);
+        const { change, key } = keyOf(parsed, current, window);
+        const move = moveSeen(parsed, change, current?.version ?? null, key);
+        // Kept for the audit, which prefers it to a bound; without it the audit falls back to that bound.
+        if (move !== null) await ports.moves?.record(move).catch(() => {});
+        return { change, key };
+      });
+    }),
   );
   // The first event of each change key acts; a later one of the same key is that change again.
   const distinct = new Map<string, Keyed>();

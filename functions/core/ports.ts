@@ -84,6 +84,17 @@ export interface ChangeVersions {
   currentVersion(change: Change, invocation: Invocation): Promise<{ version: string | null; arn?: string }>;
 }
 
+/** What a change function hands the change scanner: the event, and what its metadata said (null: unreadable). */
+export interface BufferedChange {
+  readonly event: unknown;
+  readonly current: { readonly version: string | null; readonly arn?: string } | null;
+}
+
+/** The short buffer in front of the change scanner: changes arriving together are handled by one scan. */
+export interface ChangeBuffer {
+  send(change: BufferedChange): Promise<void>;
+}
+
 /** The durable queue between deciding and redeploying: the worker redeploys each message's service. */
 export interface RedeployQueue {
   /** Sends each message after `delaySeconds`, so changes to one service within the window coalesce. */

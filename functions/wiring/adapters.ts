@@ -2,6 +2,7 @@
 
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AuditPorts } from '../app/audit.ts';
+import type { BufferPorts } from '../app/buffer-change.ts';
 import type { HandleChangePorts } from '../app/handle-change.ts';
 import type { QueueWorkerPorts, RolloutTracking } from '../app/redeploy-from-queue.ts';
 import type { SettlePorts } from '../app/settle-rollouts.ts';
@@ -20,6 +21,7 @@ import { DynamoMoveTimes } from '../aws/move-times.ts';
 import { PowertoolsOncePerKey } from '../aws/once-per-change.ts';
 import { DynamoRolloutLedger } from '../aws/rollout-ledger.ts';
 import { SnsNotifier } from '../aws/sns-notifier.ts';
+import { SqsChangeBuffer } from '../aws/sqs-change-buffer.ts';
 import { SqsRedeployQueue, SqsRetryDelay } from '../aws/sqs-redeploy-queue.ts';
 import { SqsSettleChecks } from '../aws/sqs-settle-checks.ts';
 import { StateTable } from '../aws/state-table.ts';
@@ -130,6 +132,21 @@ export function changeAdapters(
           once: new PowertoolsOncePerKey(clients.dynamodb, state.tableName, CHANGE_MEMORY_SECONDS),
           changeVersions: new AwsChangeVersions(regionalMetadataClients(clients.config)),
         }),
+  };
+}
+
+/**
+ * A change function's ports when the change buffer is set: the metadata reader (the one read each change costs
+ * before the buffer) and the buffer. Null without a buffer.
+ */
+export function bufferAdapters(
+  clients: AwsClients,
+  settings: Pick<Settings, 'changesQueueUrl'>,
+): BufferPorts | null {
+  if (settings.changesQueueUrl === null) return null;
+  return {
+    buffer: new SqsChangeBuffer(clients.sqs, settings.changesQueueUrl),
+    changeVersions: new AwsChangeVersions(regionalMetadataClients(clients.config)),
   };
 }
 

@@ -104,6 +104,20 @@ export const LIMITS = {
     whole: true,
     why: 'the stack: a rollout not ended by then is reported timed-out; a day covers a pause lifecycle hook waiting for a person (24 h by default)',
   },
+  changeBatchingWindowSeconds: {
+    default: 10,
+    min: 1,
+    max: 300,
+    whole: true,
+    why: 'how long the change buffer gathers changes before one scan handles them all; an SQS event source waits at most 300 s, and a burst (a pipeline writing 40 parameters) lasts seconds',
+  },
+  changeBatchSize: {
+    default: 100,
+    min: 1,
+    max: 10_000,
+    whole: true,
+    why: 'changes one scan handles at most; an SQS event source with a batching window hands over up to 10,000 messages',
+  },
 } as const satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -48,6 +48,8 @@ export interface Settings {
   readonly notifyTopicArn: string | null;
   /** `failures`: only reports with a failed or timed-out rollout are published; `all`: every one. */
   readonly notifyOn: NotifyOn;
+  /** The change buffer; null: a change function handles its change itself (a scan per change). */
+  readonly changesQueueUrl: string | null;
 }
 
 /** The worker's settings: it cannot run without its queue and its state table. */
@@ -71,6 +73,7 @@ export const DEFAULT_SETTINGS: Settings = {
   rolloutTimeoutMinutes: LIMITS.rolloutTimeoutMinutes.default,
   notifyTopicArn: null,
   notifyOn: DEFAULTS.notifyOn,
+  changesQueueUrl: null,
 };
 
 /** The most task definition reads and redeploys in flight. */
@@ -156,6 +159,7 @@ export function settingsFromEnv(env: Env): Settings {
     ),
     notifyTopicArn: read(env, ENV.notifyTopicArn, defaults.notifyTopicArn, optionalName),
     notifyOn: read(env, ENV.notifyOn, defaults.notifyOn, parseNotifyOn),
+    changesQueueUrl: read(env, ENV.changesQueueUrl, defaults.changesQueueUrl, optionalName),
   };
   if (settings.queueUrl !== null && settings.tableName === null) {
     throw new ConfigurationError(
@@ -165,13 +169,15 @@ export function settingsFromEnv(env: Env): Settings {
   return settings;
 }
 
-/** The worker's settings: those of settingsFromEnv, with the queue and the state table required. */
-export function workerSettingsFromEnv(env: Env): WorkerSettings {
+/**
+ * The settings of a function that needs the redeploy queue and the state table (the worker, the change
+ * scanner): those of settingsFromEnv, with both required. `what` names the function in the error.
+ */
+export function workerSettingsFromEnv(env: Env, what = 'the redeploy worker'): WorkerSettings {
   const settings = settingsFromEnv(env);
   const { queueUrl, tableName } = settings;
-  if (queueUrl === null) throw new ConfigurationError(`${ENV.queueUrl} must be set for the redeploy worker`);
-  if (tableName === null)
-    throw new ConfigurationError(`${ENV.tableName} must be set for the redeploy worker`);
+  if (queueUrl === null) throw new ConfigurationError(`${ENV.queueUrl} must be set for ${what}`);
+  if (tableName === null) throw new ConfigurationError(`${ENV.tableName} must be set for ${what}`);
   return { ...settings, queueUrl, tableName };
 }
 

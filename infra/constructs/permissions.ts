@@ -40,25 +40,18 @@ export interface PlanPermissionsProps {
   readonly redeployQueue: sqs.IQueue;
   /** Also find CODE_DEPLOY services' deployment groups (reads only). */
   readonly codeDeploy: boolean;
-  /**
-   * The accounts whose change events count: DescribeSecret is allowed on their secrets only.
-   * @default - this stack's account alone
-   */
-  readonly sourceAccounts?: readonly string[];
-  /** The settle queue: a change function asks it to watch each change it queued until the change settles. */
+  /** The settle queue: the change scanner asks it to watch each change it queued until the change settles. */
   readonly settleQueue: sqs.IQueue;
 }
 
 /**
- * Gives a change function what planning needs, as one inline policy `PlanPolicy`: list clusters and services,
- * describe services and task definitions, find tagged services, read the metadata (never the value) of the
- * changed secret or parameter, keep its state in the table, and queue redeploys. No `ecs:UpdateService`:
- * only the worker redeploys.
+ * Gives the change scanner what planning needs, as one inline policy `PlanPolicy`: list clusters and services,
+ * describe services and task definitions, find tagged services, keep its state in the table, and queue
+ * redeploys. No `ecs:UpdateService` (only the worker redeploys), and no metadata read: the change functions
+ * read each change's metadata before the buffer.
  */
 export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps): iam.Policy {
   const stack = Stack.of(fn);
-  // Any Region (a forwarded event can name a secret in another one), but only the accounts whose events count.
-  const accounts = props.sourceAccounts ?? [stack.account];
   return attachPolicy(fn, 'PlanPolicy', [
     {
       statement: {
@@ -99,30 +92,6 @@ export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps):
     },
     {
       statement: {
-        sid: 'ReadWhichVersionASecretLabelPointsTo',
-        actions: ['secretsmanager:DescribeSecret'],
-        resources: accounts.map((account) => secretsOf(stack, account)),
-      },
-      acknowledge: accounts.map((account) => ({
-        id: secretsFinding(account),
-        reason:
-          'The changed secret is known only from the event, in any Region of the accounts whose events count (sourceAccounts). secretsmanager:DescribeSecret returns metadata (which version each label points to), never the value, and another account answers only where its secret’s resource policy allows this role.',
-      })),
-    },
-    {
-      statement: {
-        sid: 'ReadTheVersionOfAParameter',
-        actions: ['ssm:DescribeParameters'],
-        resources: ['*'],
-      },
-      acknowledge: {
-        id: WILDCARD_RESOURCE,
-        reason:
-          'ssm:DescribeParameters supports no resource-level permissions either; it returns metadata and a version number, never a value.',
-      },
-    },
-    {
-      statement: {
         sid: 'KeepTaskDefinitionsAndHandledChangesInTheStateTable',
         actions: [
           'dynamodb:GetItem',
@@ -148,6 +117,59 @@ export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps):
         sid: 'WatchEachChangeUntilItSettles',
         actions: ['sqs:SendMessage'],
         resources: [props.settleQueue.queueArn],
+      },
+    },
+  ]);
+}
+
+export interface BufferPermissionsProps {
+  readonly changeBuffer: sqs.IQueue;
+  /**
+   * The accounts whose change events count: DescribeSecret is allowed on their secrets only.
+   * @default - this stack's account alone
+   */
+  readonly sourceAccounts?: readonly string[];
+}
+
+/**
+ * Gives a change function what buffering a change needs, as one inline policy `PlanPolicy` (the name its
+ * wider policy had before the buffer): read the metadata (never the value) of the changed secret or
+ * parameter, and put the change in the change buffer. No ECS action, no state table.
+ */
+export function grantBuffering(fn: BundledFunction, props: BufferPermissionsProps): iam.Policy {
+  const stack = Stack.of(fn);
+  // Any Region (a forwarded event can name a secret in another one), but only the accounts whose events count.
+  const accounts = props.sourceAccounts ?? [stack.account];
+  return attachPolicy(fn, 'PlanPolicy', [
+    {
+      statement: {
+        sid: 'ReadWhichVersionASecretLabelPointsTo',
+        actions: ['secretsmanager:DescribeSecret'],
+        resources: accounts.map((account) => secretsOf(stack, account)),
+      },
+      acknowledge: accounts.map((account) => ({
+        id: secretsFinding(account),
+        reason:
+          'The changed secret is known only from the event, in any Region of the accounts whose events count (sourceAccounts). secretsmanager:DescribeSecret returns metadata (which version each label points to), never the value, and another account answers only where its secret’s resource policy allows this role.',
+      })),
+    },
+    {
+      statement: {
+        sid: 'ReadTheVersionOfAParameter',
+        actions: ['ssm:DescribeParameters'],
+        resources: ['*'],
+      },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason:
+          'ssm:DescribeParameters supports no resource-level permissions; it returns metadata and a version number, never a value.',
+      },
+    },
+    {
+      statement: {
+        sid: 'BufferChanges',
+        actions: ['sqs:SendMessage'],
+        resources: [props.changeBuffer.queueArn],
       },
     },
   ]);

@@ -1,10 +1,11 @@
-/** The app's three functions, each with the settings it reads under the contract's ENV names. */
+/** The app's four functions, each with the settings it reads under the contract's ENV names. */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BUNDLES, ENV } from '../../functions/contract.ts';
 import { BundledFunction, type BundledFunctionProps } from './bundled-function.ts';
+import { SCANNER_SETTINGS } from './change-buffer.ts';
 import { REDEPLOY_VISIBILITY_TIMEOUT, WORKER_SETTINGS } from './redeploy-queue.ts';
 import { followingEnvironment } from './rollout-settling.ts';
 import type { RotationRedeploySettings } from './rotation-redeploy-props.ts';
@@ -15,6 +16,8 @@ export interface RedeployFunctionsProps {
   readonly redeployQueue: sqs.IQueue;
   /** The settle queue: the changes queued and the deployments started are followed to their end there. */
   readonly settleQueue: sqs.IQueue;
+  /** Where the change functions put each change, for the change scanner. */
+  readonly changeBuffer: sqs.IQueue;
   /** Where Lambda sends a change event a change function failed on after its retries. */
   readonly failedInvocationQueue: sqs.IQueue;
   /**
@@ -33,14 +36,46 @@ export interface ChangeFunctions {
 }
 
 /**
- * The functions EventBridge invokes, created in `scope` as `SecretChanged` and `ParameterChanged`: they find
- * the services using the changed item and queue one redeploy each. Given the queue's URL they never call
- * UpdateService.
+ * The functions EventBridge invokes, created in `scope` as `SecretChanged` and `ParameterChanged`: they refuse
+ * what they cannot handle, read the changed item's metadata and put the change in the change buffer. They
+ * neither scan nor redeploy.
  */
 export function createChangeFunctions(scope: Construct, props: RedeployFunctionsProps): ChangeFunctions {
   const { settings } = props;
   const common = {
     bundleDir: settings.bundleDir,
+    environment: { [ENV.changesQueueUrl]: props.changeBuffer.queueUrl },
+    onFailure: new destinations.SqsDestination(props.failedInvocationQueue),
+    logRetention: props.logRetention,
+    reservedConcurrency: settings.reservedConcurrency,
+    tracing: props.tracing,
+  };
+  return {
+    secretChanged: new BundledFunction(scope, 'SecretChanged', {
+      ...common,
+      bundleName: BUNDLES.secretChanged,
+      description:
+        'Reads which version a changed Secrets Manager secret points to and hands the change to the change scanner',
+    }),
+    parameterChanged: new BundledFunction(scope, 'ParameterChanged', {
+      ...common,
+      bundleName: BUNDLES.parameterChanged,
+      description: 'Reads the version of a changed SSM parameter and hands the change to the change scanner',
+    }),
+  };
+}
+
+/**
+ * The function the change buffer invokes, created in `scope` as `ChangeScanner`: one scan for each batch of
+ * changes, one queued redeploy per service and change (never UpdateService itself).
+ */
+export function createChangeScanner(scope: Construct, props: RedeployFunctionsProps): BundledFunction {
+  const { settings } = props;
+  return new BundledFunction(scope, 'ChangeScanner', {
+    bundleDir: settings.bundleDir,
+    bundleName: BUNDLES.changeScanner,
+    description:
+      'Finds the ECS services whose tasks read any of a batch of changed secrets and parameters, with one scan, and queues their redeploys',
     environment: {
       [ENV.dryRun]: String(settings.dryRun),
       [ENV.selectionMode]: settings.selectionMode,
@@ -55,25 +90,14 @@ export function createChangeFunctions(scope: Construct, props: RedeployFunctions
       [ENV.maxRedeploysPerHour]: String(settings.maxRedeploysPerHour),
       ...followingEnvironment(props.settleQueue, settings),
     },
-    onFailure: new destinations.SqsDestination(props.failedInvocationQueue),
     logRetention: props.logRetention,
-    reservedConcurrency: settings.reservedConcurrency,
     tracing: props.tracing,
-  };
-  return {
-    secretChanged: new BundledFunction(scope, 'SecretChanged', {
-      ...common,
-      bundleName: BUNDLES.secretChanged,
-      description:
-        'Finds the ECS services whose tasks read a Secrets Manager secret that changed and queues their redeploys',
-    }),
-    parameterChanged: new BundledFunction(scope, 'ParameterChanged', {
-      ...common,
-      bundleName: BUNDLES.parameterChanged,
-      description:
-        'Finds the ECS services whose tasks read an SSM parameter that changed and queues their redeploys',
-    }),
-  };
+    timeout: SCANNER_SETTINGS.timeout,
+    // No reserved concurrency: the event source's maxConcurrency bounds it (a reservation below it would
+    // throttle batches, and each throttled receive counts toward maxReceiveCount).
+    reservedConcurrency: null,
+    invokedAsynchronously: false,
+  });
 }
 
 /** The function the redeploy queue invokes, created in `scope` as `RedeployWorker`: the only one that redeploys. */

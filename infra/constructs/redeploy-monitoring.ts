@@ -131,6 +131,11 @@ export interface RedeployMonitoringProps {
   readonly functions: readonly BundledFunction[];
   /** The function the redeploy queue invokes. */
   readonly worker: BundledFunction;
+  /**
+   * The function the change buffer invokes: it logs the redeploy reports, so the report queries read its logs.
+   * @default - none: the change functions report themselves
+   */
+  readonly scanner?: BundledFunction;
   /** Charted: the age of its oldest message says how far behind the worker is. */
   readonly redeployQueue: sqs.IQueue;
   /** Alarmed on its first message: a service that failed every attempt. */
@@ -212,6 +217,15 @@ export class RedeployMonitoring extends Construct {
           `The ${fn.node.id} function failed on an event. Lambda retries it twice, then the event goes to the failed-invocation queue.`,
         ),
       ),
+      ...(props.scanner === undefined
+        ? []
+        : [
+            alarm(
+              `${props.scanner.node.id}Errors`,
+              errors(props.scanner),
+              `The ${props.scanner.node.id} function failed on a whole batch of changes (a crash, a timeout or a setting it refused). The changes return to the change buffer and, after their last attempt, wait in its dead-letter queue.`,
+            ),
+          ]),
       alarm(
         `${props.worker.node.id}Errors`,
         errors(props.worker),
@@ -273,7 +287,9 @@ export class RedeployMonitoring extends Construct {
       ...(this.servicesStaleAlarm === undefined ? [] : [this.servicesStaleAlarm]),
     ];
 
-    const changeLogGroups = props.functions.map((fn) => fn.logGroup);
+    const changeLogGroups = [...props.functions, ...(props.scanner === undefined ? [] : [props.scanner])].map(
+      (fn) => fn.logGroup,
+    );
     const logGroups = [...changeLogGroups, props.worker.logGroup];
     const queryFolder = Stack.of(this).stackName;
     this.reportsQuery = new logs.QueryDefinition(this, 'ReportsQuery', {
@@ -393,6 +409,7 @@ export class RedeployMonitoring extends Construct {
     const reconciler = props.reconcile?.function;
     const allFunctions = [
       ...props.functions,
+      ...(props.scanner === undefined ? [] : [props.scanner]),
       props.worker,
       ...(reconciler === undefined ? [] : [reconciler]),
     ];

@@ -87,11 +87,16 @@ export interface RedeploySenders {
  * the queue's policy wins over any allow. Not denied: requests an AWS service makes on a principal's behalf
  * (`aws:ViaAWSService`), such as a dead-letter queue redrive's; and the roles in `redriveRoleArns`. SQS's own
  * move of a message to the dead-letter queue after maxReceiveCount receives is no SendMessage and needs no grant.
+ * The change buffer is guarded the same way under its own `sid`: a change put there is scanned for.
  */
-export function restrictSenders(queue: sqs.Queue, senders: RedeploySenders): void {
+export function restrictSenders(
+  queue: sqs.Queue,
+  senders: RedeploySenders,
+  sid = 'OnlyThisStackQueuesRedeploys',
+): void {
   queue.addToResourcePolicy(
     new iam.PolicyStatement({
-      sid: 'OnlyThisStackQueuesRedeploys',
+      sid,
       effect: iam.Effect.DENY,
       principals: [new iam.AnyPrincipal()],
       actions: ['sqs:SendMessage'],

@@ -166,6 +166,17 @@ export interface RotationRedeployProps {
    * @default - none: only the stack's functions, and requests an AWS service makes on a principal's behalf
    */
   readonly redriveRoleArns?: readonly string[];
+  /**
+   * How long the change buffer gathers changes before the change scanner handles them all with one scan:
+   * a burst of changes within it costs one scan. Whole seconds, within `LIMITS.changeBatchingWindowSeconds`.
+   * @default - `LIMITS.changeBatchingWindowSeconds.default` seconds
+   */
+  readonly changeBatchingWindow?: Duration;
+  /**
+   * Changes one scan handles at most, within `LIMITS.changeBatchSize`.
+   * @default - `LIMITS.changeBatchSize.default`
+   */
+  readonly changeBatchSize?: number;
 }
 
 /** The reconcile as deployed: its mode, its schedule and its share of the read buckets. */
@@ -196,6 +207,8 @@ export interface RotationRedeploySettings {
   readonly reconcile: ReconcileSettings | null;
   readonly rolloutTimeoutMinutes: number;
   readonly notifyOn: NotifyOn;
+  readonly changeBatchingWindowSeconds: number;
+  readonly changeBatchSize: number;
 }
 
 /** Fills in the defaults and refuses, naming the prop and its allowed range, what cannot be deployed. */
@@ -252,6 +265,13 @@ export function settingsFromProps(props: RotationRedeployProps): RotationRedeplo
       props.rolloutTimeoutMinutes,
     ),
     notifyOn: notifyOnOf(props.notifyOn),
+    changeBatchingWindowSeconds: windowSecondsOf(props.changeBatchingWindow),
+    changeBatchSize: checked(
+      'changeBatchSize',
+      LIMITS.changeBatchSize,
+      props.changeBatchSize,
+      ' (what an SQS event source with a batching window accepts)',
+    ),
   };
 }
 
@@ -288,6 +308,17 @@ function reconcileOf(props: RotationRedeployProps): ReconcileSettings | null {
 }
 
 const RECONCILE_MODE_CHOICES: readonly string[] = RECONCILE_MODES;
+
+function windowSecondsOf(window: Duration | undefined): number {
+  const limit = LIMITS.changeBatchingWindowSeconds;
+  const seconds = (window ?? Duration.seconds(limit.default)).toMilliseconds({ integral: false }) / 1000;
+  if (!isWithin(limit, seconds)) {
+    throw new InvalidPropsError(
+      `changeBatchingWindow must be ${describeLimit(limit)} seconds (what an SQS event source waits at most), got ${seconds} seconds`,
+    );
+  }
+  return seconds;
+}
 
 function checked(key: string, limit: Limit, value: number | undefined, why = ''): number {
   const resolved = value ?? limit.default;

@@ -1,24 +1,27 @@
 /**
- * The reusable construct: EventBridge rules for secret and parameter changes, the change functions that find the
- * ECS services using them and queue one redeploy message per service, the worker that redeploys them, the
+ * The reusable construct: EventBridge rules for secret and parameter changes, the change functions that read
+ * each change's metadata and buffer it, the change scanner that finds the ECS services using any change of a
+ * burst with one scan and queues one redeploy message per service and change, the worker that redeploys them, the
  * state table that makes each redeploy happen once per change, dead-letter queues that keep whatever could not
  * be handled, and the monitoring. It only composes: each part is built by its own module. The parts are
  * created in this construct's scope rather than in constructs of their own, so the logical ids of the
  * retained table and of queues holding messages stay those already deployed.
  */
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type BundledFunction, FUNCTION_DEFAULTS } from './bundled-function.ts';
+import type { BundledFunction } from './bundled-function.ts';
+import { createChangeBuffer, SCANNER_SETTINGS, subscribeScanner } from './change-buffer.ts';
 import { createChangeRules } from './change-rules.ts';
 import { createDeadLetterQueue } from './dead-letter-queue.ts';
 import { assignEcsShares } from './ecs-shares.ts';
-import { grantPlanning, grantRedeploying, grantSettling } from './permissions.ts';
+import { grantBuffering, grantPlanning, grantRedeploying, grantSettling } from './permissions.ts';
 import { createReconcile, RECONCILE_CONCURRENCY } from './reconcile.ts';
-import { createChangeFunctions, createRedeployWorker } from './redeploy-functions.ts';
+import { createChangeFunctions, createChangeScanner, createRedeployWorker } from './redeploy-functions.ts';
 import { RedeployMonitoring } from './redeploy-monitoring.ts';
 import { createRedeployQueue, restrictSenders, subscribeWorker, WORKER_SETTINGS } from './redeploy-queue.ts';
 import { addRolloutMonitoring, type RolloutMonitoring } from './rollout-monitoring.ts';
@@ -39,8 +42,16 @@ export class RotationRedeploy extends Construct {
   public readonly secretChanged: BundledFunction;
   /** Handles SSM Parameter Store events. */
   public readonly parameterChanged: BundledFunction;
-  /** The functions EventBridge invokes: they find the services to redeploy and queue them. */
+  /** The functions EventBridge invokes: they read each change's metadata and put it in the change buffer. */
   public readonly changeFunctions: readonly BundledFunction[];
+  /** Consumes the change buffer: one scan per batch of changes, one queued redeploy per service and change. */
+  public readonly changeScanner: BundledFunction;
+  /** Gathers the changes of a burst, so one scan handles them all. */
+  public readonly changeBuffer: sqs.Queue;
+  /** Changes whose scan failed every attempt; redrive them to `changeBuffer` once the cause is fixed. */
+  public readonly changeBufferDeadLetterQueue: sqs.Queue;
+  /** The scanner's subscription to `changeBuffer`. */
+  public readonly changeBufferEventSource: eventSources.SqsEventSource;
   /** Consumes the redeploy queue: the only function that calls `ecs:UpdateService`. */
   public readonly redeployWorker: BundledFunction;
   /** Every function this construct deploys. */
@@ -100,12 +111,17 @@ export class RotationRedeploy extends Construct {
     this.settleDeadLetterQueue = settleQueue.deadLetterQueue;
     this.notifyTopic = props.notifyTopic ?? createNotifyTopic(this, props.notifyEmail);
 
+    const changeBuffer = createChangeBuffer(this, { maxReceiveCount: settings.maxReceiveCount });
+    this.changeBuffer = changeBuffer.queue;
+    this.changeBufferDeadLetterQueue = changeBuffer.deadLetterQueue;
+
     const shared = {
       settings,
       stateTable: this.stateTable,
       redeployQueue: this.redeployQueue,
       settleQueue: this.settleQueue,
       notifyTopic: this.notifyTopic,
+      changeBuffer: this.changeBuffer,
       failedInvocationQueue: this.failedInvocationQueue,
       logRetention: props.logRetention,
       tracing: props.tracing,
@@ -115,12 +131,14 @@ export class RotationRedeploy extends Construct {
     this.parameterChanged = changeFunctions.parameterChanged;
     this.changeFunctions = [this.secretChanged, this.parameterChanged];
     for (const fn of this.changeFunctions) {
-      grantPlanning(fn, {
-        ...shared,
-        codeDeploy: settings.codeDeploy,
-        sourceAccounts: settings.sourceAccounts,
-      });
+      grantBuffering(fn, { ...shared, sourceAccounts: settings.sourceAccounts });
     }
+    this.changeScanner = createChangeScanner(this, shared);
+    this.changeBufferEventSource = subscribeScanner(this.changeBuffer, this.changeScanner, {
+      batchSize: settings.changeBatchSize,
+      batchingWindow: Duration.seconds(settings.changeBatchingWindowSeconds),
+    });
+    grantPlanning(this.changeScanner, { ...shared, codeDeploy: settings.codeDeploy });
     this.redeployWorker = createRedeployWorker(this, shared);
     this.redeployEventSource = subscribeWorker(this.redeployQueue, this.redeployWorker);
     grantRedeploying(this.redeployWorker, { ...shared, codeDeploy: settings.codeDeploy });
@@ -138,16 +156,15 @@ export class RotationRedeploy extends Construct {
     this.reconcileScheduleRule = reconcile?.rule;
     this.functions = [
       ...this.changeFunctions,
+      this.changeScanner,
       this.redeployWorker,
       this.settleFunction,
       ...(reconcile === undefined ? [] : [reconcile.function]),
     ];
     // Every function that may call ECS, with the processes it can run at once: a new one must be added here.
+    // The change functions only read metadata and buffer the change (an event they ignore needs no call).
     assignEcsShares(settings.ecsShare, [
-      ...this.changeFunctions.map((fn) => ({
-        fn,
-        concurrency: settings.reservedConcurrency ?? FUNCTION_DEFAULTS.reservedConcurrency,
-      })),
+      { fn: this.changeScanner, concurrency: SCANNER_SETTINGS.maxConcurrency },
       { fn: this.redeployWorker, concurrency: WORKER_SETTINGS.maxConcurrency },
       { fn: this.settleFunction, concurrency: SETTLE_SETTINGS.maxConcurrency },
       ...(reconcile === undefined ? [] : [{ fn: reconcile.function, concurrency: RECONCILE_CONCURRENCY }]),
@@ -156,6 +173,12 @@ export class RotationRedeploy extends Construct {
       roles: this.functions.map((fn) => fn.role),
       redriveRoleArns: props.redriveRoleArns,
     });
+    // Only the change functions put changes in the buffer: a change there skips the rules' sourceAccounts filter.
+    restrictSenders(
+      this.changeBuffer,
+      { roles: this.changeFunctions.map((fn) => fn.role), redriveRoleArns: props.redriveRoleArns },
+      'OnlyTheChangeFunctionsBufferChanges',
+    );
 
     const rules = createChangeRules(this, {
       secretChanged: this.secretChanged,
@@ -176,7 +199,12 @@ export class RotationRedeploy extends Construct {
     this.monitoring = new RedeployMonitoring(this, 'Monitoring', {
       functions: this.changeFunctions,
       worker: this.redeployWorker,
-      deadLetterQueues: [this.deliveryDeadLetterQueue, this.failedInvocationQueue],
+      scanner: this.changeScanner,
+      deadLetterQueues: [
+        this.deliveryDeadLetterQueue,
+        this.failedInvocationQueue,
+        this.changeBufferDeadLetterQueue,
+      ],
       redeployQueue: this.redeployQueue,
       redeployDeadLetterQueue: this.redeployDeadLetterQueue,
       reconcile:

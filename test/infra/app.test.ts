@@ -45,18 +45,21 @@ describe('the CDK app', () => {
       reconcileReadsPerSecond: '2.5',
       rolloutTimeoutMinutes: '90',
       notifyOn: 'all',
+      changeBatchingWindow: '30',
+      changeBatchSize: '500',
     });
 
     // Assess
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const template = run.template();
-    template.resourceCountIs('AWS::Lambda::Function', 5);
-    const changeFunctions = template.findResources('AWS::Lambda::Function', {
+    template.resourceCountIs('AWS::Lambda::Function', 6);
+    // The change scanner is the one that scans: dry run, selection and the coalescing window are its (the reconcile has no coalescing window).
+    const scanners = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: { COALESCE_SECONDS: Match.anyValue() } } },
     });
-    expect(Object.keys(changeFunctions)).toHaveLength(2);
-    for (const fn of Object.values(changeFunctions)) {
+    expect(Object.keys(scanners)).toHaveLength(1);
+    for (const fn of Object.values(scanners)) {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         DRY_RUN: 'true',
         SELECTION_MODE: 'tagged',
@@ -86,10 +89,14 @@ describe('the CDK app', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ ROLLOUT_TIMEOUT_MINUTES: '90', NOTIFY_ON: 'all' }) },
     });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 30,
+    });
     // The change rules (CloudTrail's too), the reconcile's schedule and the ECS deployments rule.
     template.resourceCountIs('AWS::Events::Rule', 5);
-    // The change functions, the worker, the reconcile and the settle function.
-    template.resourceCountIs('AWS::Logs::LogGroup', 5);
+    // The change functions, the change scanner, the worker, the reconcile and the settle function.
+    template.resourceCountIs('AWS::Logs::LogGroup', 6);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
   });
 
@@ -101,13 +108,13 @@ describe('the CDK app', () => {
     expect(run.status).toBe(0);
     const template = run.template();
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(6);
-    // The redeploy and settle queues name their dead-letter queues in redrive policies, which cdk-nag
-    // recognizes for both sides.
+    expect(Object.keys(queues)).toHaveLength(8);
+    // The redeploy queue, the settle queue and the change buffer name their dead-letter queues in redrive
+    // policies, which cdk-nag recognizes for both sides.
     const redriven = Object.entries(queues).filter(
       ([, queue]) => queue.Properties.RedrivePolicy !== undefined,
     );
-    expect(redriven).toHaveLength(2);
+    expect(redriven).toHaveLength(3);
     const recognized = new Set(
       redriven.flatMap(([id, queue]) => [
         id,

@@ -45,7 +45,13 @@ describe('cdk-nag AwsSolutions checks', () => {
     ],
     [
       'the queue settings at their limits',
-      { updatesPerSecond: 5, coalesceWindow: Duration.seconds(0), maxReceiveCount: 1 },
+      {
+        updatesPerSecond: 5,
+        coalesceWindow: Duration.seconds(0),
+        maxReceiveCount: 1,
+        changeBatchingWindow: Duration.seconds(300),
+        changeBatchSize: 10_000,
+      },
     ],
   ])('find nothing unacknowledged, error or warning, with %s', (_, props) => {
     // Prepare
@@ -74,12 +80,13 @@ describe('cdk-nag AwsSolutions checks', () => {
         'RotationRedeploy/Monitoring/AlarmTopic: AwsSolutions-SNS2',
         ...['SecretChanged', 'ParameterChanged'].flatMap((fn) => [
           `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::*]`,
-          `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]`,
           `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:*]`,
-          // Finding a CODE_DEPLOY service's deployment group.
-          `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:application:*]`,
-          `RotationRedeploy/${fn}/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:*/*]`,
         ]),
+        'RotationRedeploy/ChangeScanner/PlanPolicy: AwsSolutions-IAM5[Resource::*]',
+        'RotationRedeploy/ChangeScanner/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]',
+        // Finding a CODE_DEPLOY service's deployment group.
+        'RotationRedeploy/ChangeScanner/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:application:*]',
+        'RotationRedeploy/ChangeScanner/PlanPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:*/*]',
         'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:service/*/*]',
         'RotationRedeploy/RedeployWorker/RedeployPolicy: AwsSolutions-IAM5[Resource::*]',
         // Deploying a CODE_DEPLOY service through its group.
@@ -100,9 +107,14 @@ describe('cdk-nag AwsSolutions checks', () => {
             `RotationRedeploy/SettleRollouts/SettlePolicy: AwsSolutions-IAM5[Resource::${resource}]`,
         ),
         // Tracing only: X-Ray's two actions take no resource.
-        ...['SecretChanged', 'ParameterChanged', 'RedeployWorker', 'Reconcile', 'SettleRollouts'].map(
-          (fn) => `RotationRedeploy/${fn}/Role: AwsSolutions-IAM5[Resource::*]`,
-        ),
+        ...[
+          'SecretChanged',
+          'ParameterChanged',
+          'ChangeScanner',
+          'RedeployWorker',
+          'Reconcile',
+          'SettleRollouts',
+        ].map((fn) => `RotationRedeploy/${fn}/Role: AwsSolutions-IAM5[Resource::*]`),
       ].sort(),
     );
     for (const reason of acknowledged.values()) expect(reason.length).toBeGreaterThan(60);

@@ -23,6 +23,8 @@ describe('CDK context', () => {
       ecsShare: undefined,
       sourceAccounts: undefined,
       redriveRoleArns: undefined,
+      changeBatchingWindow: undefined,
+      changeBatchSize: undefined,
       bundleDir: undefined,
       codeDeploy: true,
       reconcile: undefined,
@@ -99,6 +101,9 @@ describe('CDK context', () => {
     [{ notifyTopicArn: TOPIC }, { notifyTopicArn: TOPIC }],
     [{ notifyOn: 'failures' }, { notifyOn: 'failures' }],
     [{ notifyOn: 'all' }, { notifyOn: 'all' }],
+    [{ changeBatchingWindow: '1' }, { changeBatchingWindow: Duration.seconds(1) }],
+    [{ changeBatchingWindow: 300 }, { changeBatchingWindow: Duration.seconds(300) }],
+    [{ changeBatchSize: '10000' }, { changeBatchSize: 10_000 }],
     // Keys of CDK itself and of other tools are none of our business.
     [{ '@aws-cdk/core:newStyleStackSynthesis': true, 'cli-telemetry': false }, {}],
   ])('reads %j', (context, expected) => {
@@ -167,6 +172,11 @@ describe('CDK context', () => {
     ],
     [{ reconcileReadsPerSecond: '21' }, /Context reconcileReadsPerSecond must be/],
     [{ reconcile_schedule: 'rate(1 hour)' }, /did you mean reconcileSchedule\?/],
+    [{ changeBatchingWindow: '0' }, /Context changeBatchingWindow must be .*1 to 300.*; got "0"/],
+    [{ changeBatchingWindow: '301' }, /Context changeBatchingWindow must be/],
+    [{ changeBatchSize: '0' }, /Context changeBatchSize must be .*1 to 10000.*; got "0"/],
+    [{ changeBatchSize: 10_001 }, /Context changeBatchSize must be/],
+    [{ change_batch_size: 10 }, /did you mean changeBatchSize\?/],
     [
       { maxRedeploysPerHour: '0' },
       /Context maxRedeploysPerHour must be .*a whole number from 1 to 60.*; got "0"/,

@@ -114,7 +114,7 @@ describe('the contract between the functions and the stack', () => {
     const variables = variablesOf();
 
     // Assess
-    expect(variables).toHaveLength(5);
+    expect(variables).toHaveLength(6);
     for (const fn of variables) {
       expect(fn).toMatchObject({
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,

@@ -16,6 +16,7 @@ describe('dead-letter queues', () => {
       stack.redeploy.failedInvocationQueue,
       stack.redeploy.redeployDeadLetterQueue,
       stack.redeploy.settleDeadLetterQueue,
+      stack.redeploy.changeBufferDeadLetterQueue,
     ].map(logicalIdOf);
 
     // Act
@@ -27,6 +28,7 @@ describe('dead-letter queues', () => {
         ...deadLetterQueues,
         logicalIdOf(stack.redeploy.redeployQueue),
         logicalIdOf(stack.redeploy.settleQueue),
+        logicalIdOf(stack.redeploy.changeBuffer),
       ].sort(),
     );
     for (const queue of Object.values(queues)) {
@@ -45,6 +47,8 @@ describe('dead-letter queues', () => {
     'redeployDeadLetterQueue',
     'settleQueue',
     'settleDeadLetterQueue',
+    'changeBuffer',
+    'changeBufferDeadLetterQueue',
   ] as const)('refuses any request to the %s that does not use TLS', (key) => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);

@@ -52,45 +52,56 @@ describe('functions', () => {
     },
   );
 
-  it('gives the change functions the environment they read at cold start, defaults first', () => {
+  it('gives the change functions only the change buffer, and the change scanner what it reads at cold start, defaults first', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);
     const resources = template.toJSON().Resources;
+    const variables = (fn: BundledFunction) =>
+      resources[logicalIdOf(fn.function)].Properties.Environment.Variables;
+    const runtime = {
+      POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',
+      POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
 
     // Act
-    const functions = stack.redeploy.changeFunctions.map((fn) => resources[logicalIdOf(fn.function)]);
+    const changeFunctions = stack.redeploy.changeFunctions.map(variables);
+    const scanner = variables(stack.redeploy.changeScanner);
 
-    // Assess: the change functions, the worker, the reconcile and the settle function.
-    template.resourceCountIs('AWS::Lambda::Function', 5);
-    expect(functions).toHaveLength(2);
-    for (const fn of functions) {
-      expect(fn.Properties.Environment.Variables).toEqual({
-        DRY_RUN: 'false',
-        SELECTION_MODE: 'all',
-        CONCURRENCY: '8',
-        // Queued delivery: with QUEUE_URL set, a change function queues redeploys and never calls UpdateService.
-        TABLE_NAME: { Ref: logicalIdOf(stack.redeploy.stateTable) },
-        QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.redeployQueue) },
-        COALESCE_SECONDS: '60',
-        // CODE_DEPLOY services are deployed through their deployment group (context codeDeploy=false skips them).
-        CODE_DEPLOY: 'true',
-        // Its part of the stack's half of each ECS bucket: 9 processes may run at once (2 + 2 + the worker's 2
-        // + the reconcile's 1 + the settle function's 2).
-        ECS_SHARE: '0.055555',
-        // To report a service the flap guard holds back as deferred.
-        MAX_REDEPLOYS_PER_HOUR: '6',
-        // Each change queued is watched on the settle queue until it settles, at the latest by its deadline.
-        SETTLE_QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.settleQueue) },
-        ROLLOUT_TIMEOUT_MINUTES: '60',
-        POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',
-        POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
+    // Assess: the change functions, the change scanner, the worker, the settle function and the reconcile.
+    template.resourceCountIs('AWS::Lambda::Function', 6);
+    expect(changeFunctions).toHaveLength(2);
+    for (const fn of changeFunctions) {
+      // With CHANGES_QUEUE_URL set, a change function buffers each change and never scans.
+      expect(fn).toEqual({
+        CHANGES_QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.changeBuffer) },
+        ...runtime,
       });
     }
+    expect(scanner).toEqual({
+      DRY_RUN: 'false',
+      SELECTION_MODE: 'all',
+      CONCURRENCY: '8',
+      // Queued delivery: with QUEUE_URL set, the scanner queues redeploys and never calls UpdateService.
+      TABLE_NAME: { Ref: logicalIdOf(stack.redeploy.stateTable) },
+      QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.redeployQueue) },
+      COALESCE_SECONDS: '60',
+      // CODE_DEPLOY services are deployed through their deployment group (context codeDeploy=false skips them).
+      CODE_DEPLOY: 'true',
+      // Its part of the stack's half of each ECS bucket: 7 processes may run at once (its 2, the worker's 2,
+      // the settle function's 2 and the reconcile's 1).
+      ECS_SHARE: '0.071428',
+      // To report a service the flap guard holds back as deferred.
+      MAX_REDEPLOYS_PER_HOUR: '6',
+      // Each change queued is watched on the settle queue until it settles, at the latest by its deadline.
+      SETTLE_QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.settleQueue) },
+      ROLLOUT_TIMEOUT_MINUTES: '60',
+      ...runtime,
+    });
   });
 
-  it('passes dry run, selection mode, concurrency and the coalescing window through to both change functions', () => {
+  it('passes dry run, selection mode, concurrency and the coalescing window through to the change scanner', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir, {
       dryRun: true,
@@ -101,21 +112,18 @@ describe('functions', () => {
     const resources = template.toJSON().Resources;
 
     // Act
-    const functions = stack.redeploy.changeFunctions.map((fn) => resources[logicalIdOf(fn.function)]);
+    const scanner = resources[logicalIdOf(stack.redeploy.changeScanner.function)];
 
     // Assess
-    expect(functions).toHaveLength(2);
-    for (const fn of functions) {
-      expect(fn.Properties.Environment.Variables).toMatchObject({
-        DRY_RUN: 'true',
-        SELECTION_MODE: 'tagged',
-        CONCURRENCY: '20',
-        COALESCE_SECONDS: '900',
-      });
-    }
+    expect(scanner.Properties.Environment.Variables).toMatchObject({
+      DRY_RUN: 'true',
+      SELECTION_MODE: 'tagged',
+      CONCURRENCY: '20',
+      COALESCE_SECONDS: '900',
+    });
   });
 
-  it('tells every function that CodeDeploy is off when codeDeploy is false', () => {
+  it('tells every function that acts on services that CodeDeploy is off when codeDeploy is false', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir, { codeDeploy: false });
     const resources = template.toJSON().Resources;
@@ -125,8 +133,15 @@ describe('functions', () => {
       (fn) => resources[logicalIdOf(fn.function)].Properties.Environment.Variables,
     );
 
-    // Assess
-    expect(variables.map((env) => env.CODE_DEPLOY)).toEqual(['false', 'false', 'false', 'false', 'false']);
+    // Assess: the change functions only buffer changes; the others act on services or follow them.
+    expect(variables.map((env) => env.CODE_DEPLOY)).toEqual([
+      undefined,
+      undefined,
+      'false',
+      'false',
+      'false',
+      'false',
+    ]);
   });
 
   it.each([
@@ -174,8 +189,9 @@ describe('functions', () => {
     // Act & Assess
     for (const fn of stack.redeploy.changeFunctions)
       expect(properties(fn).ReservedConcurrentExecutions).toBe(1);
-    // The worker is bounded by its event source's maximum concurrency instead.
+    // The worker and the scanner are bounded by their event sources' maximum concurrency instead.
     expect(properties(stack.redeploy.redeployWorker).ReservedConcurrentExecutions).toBeUndefined();
+    expect(properties(stack.redeploy.changeScanner).ReservedConcurrentExecutions).toBeUndefined();
     template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
@@ -192,6 +208,7 @@ describe('functions', () => {
       [
         logicalIdOf(stack.redeploy.secretChanged.logGroup),
         logicalIdOf(stack.redeploy.parameterChanged.logGroup),
+        logicalIdOf(stack.redeploy.changeScanner.logGroup),
         logicalIdOf(stack.redeploy.redeployWorker.logGroup),
         logicalIdOf(stack.redeploy.reconcile?.logGroup ?? stack.redeploy.redeployWorker.logGroup),
         logicalIdOf(stack.redeploy.settleFunction.logGroup),
@@ -247,8 +264,8 @@ describe('functions', () => {
       NOTIFY_TOPIC_ARN: { Ref: logicalIdOf(stack.redeploy.notifyTopic) },
       NOTIFY_ON: 'all',
       CODE_DEPLOY: 'true',
-      // Its part of the stack's half of each ECS bucket, as every function that calls ECS (9 processes).
-      ECS_SHARE: '0.055555',
+      // Its part of the stack's half of each ECS bucket, as every function that calls ECS (7 processes).
+      ECS_SHARE: '0.071428',
       POWERTOOLS_SERVICE_NAME: 'rotation-redeploy',
       POWERTOOLS_METRICS_NAMESPACE: 'RotationRedeploy',
       POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -71,7 +71,8 @@ describe('the flap guard', () => {
       (fn) => fn.env.RECONCILE_MODE === undefined && fn.env.NOTIFY_ON === undefined,
     );
 
-    expect(callers).toHaveLength(3);
+    // The change scanner (which reports a held-back service as deferred) and the worker.
+    expect(callers).toHaveLength(2);
     for (const fn of callers) expect(fn.env.MAX_REDEPLOYS_PER_HOUR).toBe(limit);
   });
 
@@ -164,18 +165,18 @@ describe("each process's share of the account's ECS buckets", () => {
     }
   });
 
-  it('gives the processes of the defaults an eighteenth of each bucket: half the account, nine processes', () => {
+  it('gives the processes of the defaults a fourteenth of each bucket: half the account, seven processes', () => {
     const { template } = synthesize(bundleDir);
 
     const callers = ecsCallers(template);
 
-    // Two change functions, the worker and the settle function, two runs each, and the reconcile's one run.
+    // The change scanner, the worker and the settle function, two runs each, and the reconcile's one: the
+    // change functions call no ECS action.
     expect(callers.map((fn) => [fn.concurrency, fn.env.ECS_SHARE])).toEqual([
-      [2, '0.055555'],
-      [2, '0.055555'],
-      [2, '0.055555'],
-      [2, '0.055555'],
-      [1, '0.055555'],
+      [2, '0.071428'],
+      [2, '0.071428'],
+      [2, '0.071428'],
+      [1, '0.071428'],
     ]);
   });
 

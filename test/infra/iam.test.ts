@@ -24,7 +24,7 @@ const thisAccountAndRegion = (resource: string, service = 'ecs') => ({
 });
 const codeDeploy = (resource: string) => thisAccountAndRegion(resource, 'codedeploy');
 
-/** The change functions' reads that find a CODE_DEPLOY service's deployment group. */
+/** The change scanner's reads that find a CODE_DEPLOY service's deployment group. */
 const FIND_DEPLOYMENT_GROUPS = [
   {
     Sid: 'ListCodeDeployApplications',
@@ -92,13 +92,12 @@ function allActions(template: unknown): string[] {
 
 describe('IAM', () => {
   it.each(['secretChanged', 'parameterChanged'] as const)(
-    'lets the %s function scan ECS, read change metadata, keep its state and queue redeploys, but not redeploy',
+    'lets the %s function read change metadata and buffer the change, and nothing of ECS or the table',
     (key) => {
       // Prepare
       const { stack, template } = synthesize(bundleDir);
       const fn = stack.redeploy[key];
-      const table = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.stateTable), 'Arn'] };
-      const queue = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.redeployQueue), 'Arn'] };
+      const buffer = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.changeBuffer), 'Arn'] };
 
       // Act
       const policy = template.toJSON().Resources[logicalIdOf(fn.node.findChild('PlanPolicy'))].Properties;
@@ -106,25 +105,6 @@ describe('IAM', () => {
       // Assess
       expect(policy.Roles).toEqual([{ Ref: logicalIdOf(fn.role) }]);
       expect(policy.PolicyDocument.Statement).toEqual([
-        {
-          Sid: 'DiscoverClustersTaskDefinitionsAndTaggedServices',
-          Effect: 'Allow',
-          Action: ['ecs:ListClusters', 'ecs:DescribeTaskDefinition', 'tag:GetResources'],
-          Resource: '*',
-        },
-        {
-          Sid: 'ListServicesOfThisAccountAndRegion',
-          Effect: 'Allow',
-          Action: 'ecs:ListServices',
-          Resource: '*',
-          Condition: { ArnLike: { 'ecs:cluster': thisAccountAndRegion('cluster/*') } },
-        },
-        {
-          Sid: 'DescribeServicesOfThisAccountAndRegion',
-          Effect: 'Allow',
-          Action: 'ecs:DescribeServices',
-          Resource: thisAccountAndRegion('service/*/*'),
-        },
         {
           // Any Region (a forwarded event can name a secret there), this account only unless sourceAccounts.
           Sid: 'ReadWhichVersionASecretLabelPointsTo',
@@ -149,30 +129,101 @@ describe('IAM', () => {
           Action: 'ssm:DescribeParameters',
           Resource: '*',
         },
-        {
-          Sid: 'KeepTaskDefinitionsAndHandledChangesInTheStateTable',
-          Effect: 'Allow',
-          Action: [
-            'dynamodb:GetItem',
-            'dynamodb:PutItem',
-            'dynamodb:UpdateItem',
-            'dynamodb:DeleteItem',
-            'dynamodb:BatchGetItem',
-            'dynamodb:BatchWriteItem',
-          ],
-          Resource: table,
-        },
-        { Sid: 'QueueRedeploys', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queue },
-        ...FIND_DEPLOYMENT_GROUPS,
-        {
-          Sid: 'WatchEachChangeUntilItSettles',
-          Effect: 'Allow',
-          Action: 'sqs:SendMessage',
-          Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.settleQueue), 'Arn'] },
-        },
+        { Sid: 'BufferChanges', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: buffer },
       ]);
     },
   );
+
+  it('lets the change scanner scan ECS, keep its state and queue redeploys, but not redeploy nor read metadata', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const fn = stack.redeploy.changeScanner;
+    const table = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.stateTable), 'Arn'] };
+    const queue = { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.redeployQueue), 'Arn'] };
+
+    // Act
+    const policy = template.toJSON().Resources[logicalIdOf(fn.node.findChild('PlanPolicy'))].Properties;
+
+    // Assess
+    expect(policy.Roles).toEqual([{ Ref: logicalIdOf(fn.role) }]);
+    expect(policy.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'DiscoverClustersTaskDefinitionsAndTaggedServices',
+        Effect: 'Allow',
+        Action: ['ecs:ListClusters', 'ecs:DescribeTaskDefinition', 'tag:GetResources'],
+        Resource: '*',
+      },
+      {
+        Sid: 'ListServicesOfThisAccountAndRegion',
+        Effect: 'Allow',
+        Action: 'ecs:ListServices',
+        Resource: '*',
+        Condition: { ArnLike: { 'ecs:cluster': thisAccountAndRegion('cluster/*') } },
+      },
+      {
+        Sid: 'DescribeServicesOfThisAccountAndRegion',
+        Effect: 'Allow',
+        Action: 'ecs:DescribeServices',
+        Resource: thisAccountAndRegion('service/*/*'),
+      },
+      {
+        Sid: 'KeepTaskDefinitionsAndHandledChangesInTheStateTable',
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:BatchWriteItem',
+        ],
+        Resource: table,
+      },
+      { Sid: 'QueueRedeploys', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queue },
+      ...FIND_DEPLOYMENT_GROUPS,
+      {
+        Sid: 'WatchEachChangeUntilItSettles',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.settleQueue), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('lets the change scanner consume the change buffer, and nothing else of SQS but queueing redeploys and watching changes', () => {
+    // Prepare
+    const { stack, template } = synthesize(bundleDir);
+    const scanner = stack.redeploy.changeScanner;
+
+    // Act
+    const statements = Object.values(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: logicalIdOf(scanner.role) }] },
+      }),
+    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    const sqsStatements = statements.filter((statement) =>
+      [statement.Action].flat().some((action: string) => action.startsWith('sqs:')),
+    );
+
+    // Assess
+    expect(sqsStatements).toEqual(
+      expect.arrayContaining([
+        {
+          Effect: 'Allow',
+          Action: [
+            'sqs:ReceiveMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:GetQueueUrl',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+          ],
+          Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.changeBuffer), 'Arn'] },
+        },
+      ]),
+    );
+    // Consuming the buffer, queueing redeploys, watching each change on the settle queue.
+    expect(sqsStatements).toHaveLength(3);
+  });
 
   it('lets the worker force new deployments of this account’s services and track them in the table', () => {
     // Prepare
@@ -244,8 +295,8 @@ describe('IAM', () => {
     // CodeDeploy acts with the service role its group names: the tool passes no role to anything.
     expect(allActions(on)).not.toContain('iam:PassRole');
     // With or without CodeDeploy, the worker reads a service afresh before it redeploys it; the change
-    // functions and the reconcile describe services to scan, the settle function to follow what was started.
-    expect(allActions(off).filter((action) => action === 'ecs:DescribeServices')).toHaveLength(5);
+    // scanner and the reconcile describe services to scan, the settle function to follow what was started.
+    expect(allActions(off).filter((action) => action === 'ecs:DescribeServices')).toHaveLength(4);
   });
 
   it('lets the settle function read deployments, keep the ledgers, look again later and publish, nothing more', () => {
@@ -418,7 +469,7 @@ describe('IAM', () => {
     expect(granting.map((policy) => policy.Properties.Roles)).toEqual([
       [{ Ref: logicalIdOf(stack.redeploy.redeployWorker.role) }],
     ]);
-    for (const fn of stack.redeploy.changeFunctions) {
+    for (const fn of [...stack.redeploy.changeFunctions, stack.redeploy.changeScanner]) {
       const own = Object.values(
         template.findResources('AWS::IAM::Policy', {
           Properties: { Roles: [{ Ref: logicalIdOf(fn.role) }] },
@@ -426,9 +477,6 @@ describe('IAM', () => {
       );
       expect(own.length).toBeGreaterThan(0);
       expect(own.flatMap(allActions)).not.toContain('ecs:UpdateService');
-      expect(own.flatMap(allActions)).toEqual(
-        expect.arrayContaining(['secretsmanager:DescribeSecret', 'ssm:DescribeParameters']),
-      );
     }
   });
 
@@ -578,8 +626,8 @@ describe('IAM', () => {
     // Act
     const wildcards = allActions(template.toJSON()).filter((action) => action.includes('*'));
 
-    // Assess: the six queues' deny-without-TLS statements are the only ones, and they deny.
-    expect(wildcards).toEqual(['sqs:*', 'sqs:*', 'sqs:*', 'sqs:*', 'sqs:*', 'sqs:*']);
+    // Assess: the eight queues' deny-without-TLS statements are the only ones, and they deny.
+    expect(wildcards).toEqual(Array(8).fill('sqs:*'));
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sqs:*', Effect: 'Deny' })]) },
     });

@@ -22,6 +22,7 @@ describe('alarms', () => {
       stack.redeploy.failedInvocationQueue,
       stack.redeploy.redeployDeadLetterQueue,
       stack.redeploy.settleDeadLetterQueue,
+      stack.redeploy.changeBufferDeadLetterQueue,
     ]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
@@ -108,10 +109,10 @@ describe('alarms', () => {
     // Act
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
-    // Assess: 3 dead-letter queues + ServicesFailed + 4 functions' errors + ServicesFlapping + 2 change
+    // Assess: 4 dead-letter queues + ServicesFailed + 5 functions' errors + ServicesFlapping + 2 change
     // functions' asynchronous event age and dropped events + ServicesStale; for the rollouts
     // RolloutsFailed, RolloutsTimedOut, the settle function's errors and its dead-letter queue.
-    expect(alarms).toHaveLength(18);
+    expect(alarms).toHaveLength(20);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topic]);
       expect(alarm.Properties.OKActions).toEqual([topic]);
@@ -191,7 +192,7 @@ describe('alarms', () => {
     expect(Object.keys(template.findResources('AWS::SNS::Topic'))).toEqual([
       logicalIdOf(stack.redeploy.notifyTopic),
     ]);
-    expect(alarms).toHaveLength(18);
+    expect(alarms).toHaveLength(20);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([EXISTING_TOPIC]);
   });
 
@@ -248,7 +249,7 @@ describe('dashboard', () => {
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
 
     // Assess
-    expect(alarmIds).toHaveLength(18);
+    expect(alarmIds).toHaveLength(20);
     const { rolloutMonitoring } = stack.redeploy;
     const rolloutAlarms = [
       rolloutMonitoring.rolloutsFailedAlarm,
@@ -264,7 +265,7 @@ describe('dashboard', () => {
 });
 
 describe('saved Logs Insights queries', () => {
-  it('lists the redeploy reports from both change functions’ log groups', () => {
+  it('lists the redeploy reports from the change functions’ and the change scanner’s log groups', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);
 
@@ -276,8 +277,11 @@ describe('saved Logs Insights queries', () => {
     )[0];
 
     // Assess
+    // The scanner reports every change it handles; a change function, each event it ignores.
     expect(query?.Properties.LogGroupNames).toEqual(
-      stack.redeploy.changeFunctions.map((fn) => ({ Ref: logicalIdOf(fn.logGroup) })),
+      [...stack.redeploy.changeFunctions, stack.redeploy.changeScanner].map((fn) => ({
+        Ref: logicalIdOf(fn.logGroup),
+      })),
     );
     const text: string = query?.Properties.QueryString;
     expect(text.split('\n')).toEqual([
@@ -301,12 +305,14 @@ describe('saved Logs Insights queries', () => {
       }),
     )[0];
 
-    // Assess: the change functions' failures and the worker's last attempts alike (the reconcile logs its
-    // report, never this line: it queues, the worker redeploys).
+    // Assess: the change functions' and the change scanner's failures and the worker's last attempts alike
+    // (the reconcile logs its report, never this line: it queues, the worker redeploys).
     expect(query?.Properties.LogGroupNames).toEqual(
-      [...stack.redeploy.changeFunctions, stack.redeploy.redeployWorker].map((fn) => ({
-        Ref: logicalIdOf(fn.logGroup),
-      })),
+      [...stack.redeploy.changeFunctions, stack.redeploy.changeScanner, stack.redeploy.redeployWorker].map(
+        (fn) => ({
+          Ref: logicalIdOf(fn.logGroup),
+        }),
+      ),
     );
     const text: string = query?.Properties.QueryString;
     expect(text).toContain('| filter message = "service redeploy failed"');

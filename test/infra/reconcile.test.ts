@@ -100,8 +100,8 @@ describe('the scheduled reconcile', () => {
     expect(stack.redeploy.reconcile).toBeUndefined();
     expect(stack.redeploy.reconcileScheduleRule).toBeUndefined();
     expect(stack.redeploy.monitoring.servicesStaleAlarm).toBeUndefined();
-    // The change functions, the worker and the settle function.
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+    // The change functions, the change scanner, the worker and the settle function.
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     expect(
       Object.keys(
         template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } }),

@@ -70,21 +70,18 @@ describe('redeploy queue', () => {
     expect(worker.Environment.Variables.MAX_RECEIVE_COUNT).toBe('3');
   });
 
-  it('is where both change functions queue redeploys', () => {
+  it('is where the change scanner queues redeploys', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);
     const resources = template.toJSON().Resources;
 
     // Act
-    const urls = stack.redeploy.changeFunctions.map(
-      (fn) => resources[logicalIdOf(fn.function)].Properties.Environment.Variables.QUEUE_URL,
-    );
+    const url =
+      resources[logicalIdOf(stack.redeploy.changeScanner.function)].Properties.Environment.Variables
+        .QUEUE_URL;
 
     // Assess
-    expect(urls).toEqual([
-      { Ref: logicalIdOf(stack.redeploy.redeployQueue) },
-      { Ref: logicalIdOf(stack.redeploy.redeployQueue) },
-    ]);
+    expect(url).toEqual({ Ref: logicalIdOf(stack.redeploy.redeployQueue) });
   });
 });
 
@@ -117,7 +114,11 @@ describe('redeploy worker', () => {
     const role = stack.redeploy.redeployWorker.role;
 
     // Act
-    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0];
+    const mapping = Object.values(
+      template.findResources('AWS::Lambda::EventSourceMapping', {
+        Properties: { FunctionName: { Ref: logicalIdOf(stack.redeploy.redeployWorker.function) } },
+      }),
+    )[0];
 
     // Assess
     expect(mapping?.DependsOn).toEqual(
@@ -178,9 +179,9 @@ describe('redeploy worker', () => {
       VISIBILITY_TIMEOUT_SECONDS: String(queue.VisibilityTimeout),
       // The flap guard: the worker holds a service back past this many forced deployments in an hour.
       MAX_REDEPLOYS_PER_HOUR: '6',
-      // Its part of the stack's half of each ECS bucket: 9 processes may run at once (2 + 2 + its own 2 + the
-      // reconcile's 1 + the settle function's 2).
-      ECS_SHARE: '0.055555',
+      // Its part of the stack's half of each ECS bucket: 7 processes may run at once (the scanner's 2, its own 2,
+      // the reconcile's 1 and the settle function's 2).
+      ECS_SHARE: '0.071428',
       // The first look at each deployment it starts goes to the settle queue.
       SETTLE_QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.settleQueue) },
       ROLLOUT_TIMEOUT_MINUTES: '60',

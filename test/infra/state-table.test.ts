@@ -52,17 +52,21 @@ describe('state table', () => {
     expect(table.UpdateReplacePolicy).toBe('Retain');
   });
 
-  it('is named to every function as TABLE_NAME', () => {
+  it('is named as TABLE_NAME to the functions that keep state (the scanner, the worker, the reconcile), and to no other', () => {
     // Prepare
     const { stack, template } = synthesize(bundleDir);
     const resources = template.toJSON().Resources;
+    const tableName = (fn: (typeof stack.redeploy.functions)[number]) =>
+      resources[logicalIdOf(fn.function)].Properties.Environment.Variables.TABLE_NAME;
 
     // Act
-    const names = stack.redeploy.functions.map(
-      (fn) => resources[logicalIdOf(fn.function)].Properties.Environment.Variables.TABLE_NAME,
-    );
+    const keeping = stack.redeploy.functions
+      .filter((fn) => !stack.redeploy.changeFunctions.includes(fn))
+      .map(tableName);
+    const buffering = stack.redeploy.changeFunctions.map(tableName);
 
     // Assess
-    expect(names).toEqual(Array(5).fill({ Ref: logicalIdOf(stack.redeploy.stateTable) }));
+    expect(keeping).toEqual(Array(4).fill({ Ref: logicalIdOf(stack.redeploy.stateTable) }));
+    expect(buffering).toEqual([undefined, undefined]);
   });
 });

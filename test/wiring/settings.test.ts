@@ -26,6 +26,7 @@ describe('settingsFromEnv', () => {
       rolloutTimeoutMinutes: 60,
       notifyTopicArn: null,
       notifyOn: 'failures',
+      changesQueueUrl: null,
     });
   });
 
@@ -48,6 +49,7 @@ describe('settingsFromEnv', () => {
         ROLLOUT_TIMEOUT_MINUTES: '1440',
         NOTIFY_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:reports',
         NOTIFY_ON: 'all',
+        CHANGES_QUEUE_URL: ' https://sqs/changes ',
       }),
     ).toEqual({
       dryRun: true,
@@ -66,6 +68,7 @@ describe('settingsFromEnv', () => {
       rolloutTimeoutMinutes: 1440,
       notifyTopicArn: 'arn:aws:sns:us-east-1:123456789012:reports',
       notifyOn: 'all',
+      changesQueueUrl: 'https://sqs/changes',
     });
   });
 
