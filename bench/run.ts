@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- --repeats N --latency MS --sizes 100x10,1000x20,10000x100 --audit-size 10000x100]`: runs
- * every measurement in a fresh process (bench/measure.ts, bench/measure-audit.ts), one at a time, and writes
- * bench/RESULTS.md.
+ * `npm run bench [-- --repeats N --latency MS --sizes 100x10,1000x20,10000x100 --audit-size 10000x100
+ * --burst-sizes 1000x20,10000x100 --burst-naive-up-to 10000]`: runs every measurement in a fresh process
+ * (bench/measure.ts, bench/measure-audit.ts, bench/measure-burst.ts), one at a time, and writes bench/RESULTS.md.
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -12,6 +12,8 @@ import { LIMITS } from '../functions/wiring/limits.ts';
 import { AUDIT_SHAPE, type AuditMeasurement } from './audit.ts';
 import { renderAudit } from './audit-report.ts';
 import { leastCalls } from './bounds.ts';
+import { BURST_PIPELINES, type BurstMeasurement } from './burst.ts';
+import { type BurstSize, renderBursts } from './burst-report.ts';
 import { type Measurement, RESULT_PREFIX, readRotation } from './measurement.ts';
 import type { PipelineName } from './pipelines.ts';
 import { renderResults, type SizeResults } from './results-report.ts';
@@ -20,6 +22,7 @@ import { syntheticAccount } from './synthetic-account.ts';
 
 const MEASURE = fileURLToPath(new URL('./measure.ts', import.meta.url));
 const MEASURE_AUDIT = fileURLToPath(new URL('./measure-audit.ts', import.meta.url));
+const MEASURE_BURST = fileURLToPath(new URL('./measure-burst.ts', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const PIPELINES: readonly PipelineName[] = ['ours', 'naive'];
 
@@ -73,6 +76,8 @@ async function main(): Promise<void> {
       latency: { type: 'string', default: String(DEFAULT_LATENCY_MS) },
       sizes: { type: 'string', default: '100x10,1000x20,10000x100' },
       'audit-size': { type: 'string', default: `${AUDIT_SHAPE.services}x${AUDIT_SHAPE.clusters}` },
+      'burst-sizes': { type: 'string', default: '1000x20,10000x100' },
+      'burst-naive-up-to': { type: 'string', default: '1000' },
     },
   });
   const repeats = Math.max(1, wholeNumber('repeats', values.repeats));
@@ -124,6 +129,34 @@ async function main(): Promise<void> {
     }
   }
 
+  // The naive scanner reads every service for every change: at 10,000 services a burst of 40 is some 900,000
+  // simulated calls, hours of real time. Its calls per change are those of one scan above (it keeps nothing).
+  const naiveUpTo = wholeNumber('burst-naive-up-to', values['burst-naive-up-to']);
+  const bursts: BurstSize[] = [];
+  for (const { services, clusters } of parseSizes(values['burst-sizes'])) {
+    const size: { measurements: Partial<Record<string, BurstMeasurement>>; notRun: Record<string, string> } =
+      {
+        measurements: {},
+        notRun: {},
+      };
+    for (const pipeline of BURST_PIPELINES) {
+      if (pipeline === 'naive' && services > naiveUpTo) {
+        size.notRun[pipeline] =
+          `It reads every service for every change and keeps nothing between changes, so its calls are ${'`'}changes × one naive scan's${'`'} (one scan at this size is in the table above); simulating them all would take hours of real time (\`--burst-naive-up-to\` sets the largest size it runs at).`;
+        continue;
+      }
+      const measurement = await measureInChild<BurstMeasurement>(
+        { pipeline, services, clusters, latencyMs },
+        MEASURE_BURST,
+      );
+      size.measurements[pipeline] = measurement;
+      process.stderr.write(
+        `burst, ${services} services, ${pipeline}: last UpdateService ${measurement.toLastUpdateMs === null ? '—' : `${(measurement.toLastUpdateMs / 1000).toFixed(2)} s`} (virtual), ${(measurement.wallMs / 1000).toFixed(1)} s real\n`,
+      );
+    }
+    bursts.push({ services, clusters, ...size } as BurstSize);
+  }
+
   const markdown = renderResults({
     command,
     machine: {
@@ -141,8 +174,10 @@ async function main(): Promise<void> {
     updatesPerSecond: LIMITS.updatesPerSecond.default,
     measurements: audits,
   });
-  await writeFile(RESULTS, auditSection === '' ? markdown : `${markdown.trimEnd()}\n\n${auditSection}`);
-  process.stdout.write(`${markdown}\n${auditSection}\nwritten to ${RESULTS}\n`);
+  const burstSection = renderBursts(bursts, latencyMs);
+  const sections = [markdown.trimEnd(), auditSection, burstSection].filter((section) => section !== '');
+  await writeFile(RESULTS, `${sections.join('\n\n')}\n`);
+  process.stdout.write(`${sections.join('\n\n')}\nwritten to ${RESULTS}\n`);
 }
 
 main().catch((error: unknown) => {
