@@ -224,6 +224,8 @@ export interface ReconcilePermissionsProps {
   readonly stateTable: dynamodb.ITable;
   /** Given in `fix` mode only: the queue the stale services' redeploys go to. */
   readonly redeployQueue?: sqs.IQueue | undefined;
+  /** Given in `fix` mode only: where each change it queued is watched until it settles. */
+  readonly settleQueue?: sqs.IQueue | undefined;
   /** Selection mode `tagged`: the services are found through the tagging API. */
   readonly tagged: boolean;
   /**
@@ -237,8 +239,9 @@ export interface ReconcilePermissionsProps {
  * Gives the reconcile what the audit needs, as one inline policy `ReconcilePolicy`: the scan's ECS reads, when
  * each referenced secret's versions were created (ListSecretVersionIds) and each parameter was last written
  * (DescribeParameters), metadata only; the state table's cached task definition references and recorded label
- * moves; and, in `fix` mode only, the pending records and messages that queue a redeploy. No UpdateService,
- * no secret or parameter value, no decryption.
+ * moves; and, in `fix` mode only, the pending records and messages that queue a redeploy, and the change
+ * ledgers and messages that follow it until it settles. No UpdateService, no secret or parameter value, no
+ * decryption.
  */
 export function grantReconciling(fn: BundledFunction, props: ReconcilePermissionsProps): iam.Policy {
   const stack = Stack.of(fn);
@@ -311,7 +314,8 @@ export function grantReconciling(fn: BundledFunction, props: ReconcilePermission
         sid: fix ? 'ReadCachedReferencesAndMovesAndRecordPendingRedeploys' : 'ReadCachedReferencesAndMoves',
         // BatchGetItem: cached task definition references and recorded label moves; BatchWriteItem: caching
         // the references of task definitions read from ECS (immutable revisions). UpdateItem and PutItem record
-        // a queued service as pending, so the worker redeploys it once per change (fix only).
+        // a queued service as pending, so the worker redeploys it once per change, and expect it in its change's
+        // ledger (fix only).
         actions: [
           'dynamodb:BatchGetItem',
           'dynamodb:BatchWriteItem',
@@ -328,6 +332,17 @@ export function grantReconciling(fn: BundledFunction, props: ReconcilePermission
               sid: 'QueueRedeploys',
               actions: ['sqs:SendMessage'],
               resources: [props.redeployQueue.queueArn],
+            },
+          },
+        ]),
+    ...(props.settleQueue === undefined
+      ? []
+      : [
+          {
+            statement: {
+              sid: 'WatchEachChangeUntilItSettles',
+              actions: ['sqs:SendMessage'],
+              resources: [props.settleQueue.queueArn],
             },
           },
         ]),

@@ -12,6 +12,7 @@ import type { Construct } from 'constructs';
 import { BUNDLES, ENV } from '../../functions/contract.ts';
 import { BundledFunction, type BundledFunctionProps } from './bundled-function.ts';
 import { grantReconciling } from './permissions.ts';
+import { followingEnvironment } from './rollout-settling.ts';
 import type { ReconcileSettings, RotationRedeploySettings } from './rotation-redeploy-props.ts';
 
 /** One run at a time: two would scan the same account twice for the same answer. */
@@ -26,6 +27,8 @@ export interface ReconcileProps {
   readonly failedInvocationQueue: sqs.IQueue;
   /** Where EventBridge puts a scheduled event it could not deliver. */
   readonly deliveryDeadLetterQueue: sqs.IQueue;
+  /** The settle queue: in `fix` mode each change the reconcile queues is watched there until it settles. */
+  readonly settleQueue: sqs.IQueue;
   /**
    * @default RetentionDays.ONE_MONTH
    */
@@ -62,6 +65,9 @@ export function createReconcile(scope: Construct, props: ReconcileProps): Reconc
         ? {
             [ENV.queueUrl]: props.redeployQueue.queueUrl,
             [ENV.coalesceSeconds]: String(settings.coalesceSeconds),
+            // As the change functions: each queued service expected in its change's ledger, so the settle
+            // function reports the change once every service of it has ended.
+            ...followingEnvironment(props.settleQueue, settings),
           }
         : {}),
       // The audit leaves CODE_DEPLOY services to their skip rule (deployment-controller) whatever the stack's
@@ -76,6 +82,7 @@ export function createReconcile(scope: Construct, props: ReconcileProps): Reconc
   grantReconciling(fn, {
     stateTable: props.stateTable,
     redeployQueue: fix ? props.redeployQueue : undefined,
+    settleQueue: fix ? props.settleQueue : undefined,
     tagged: settings.selectionMode === 'tagged',
     sourceAccounts: settings.sourceAccounts,
   });

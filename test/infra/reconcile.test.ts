@@ -79,6 +79,9 @@ describe('the scheduled reconcile', () => {
         QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.redeployQueue) },
         COALESCE_SECONDS: '60',
         CODE_DEPLOY: 'false',
+        // Each change it queues is followed to its end, as the change functions' are.
+        SETTLE_QUEUE_URL: { Ref: logicalIdOf(stack.redeploy.settleQueue) },
+        ROLLOUT_TIMEOUT_MINUTES: expect.any(String),
       }),
     );
     expect(properties.ReservedConcurrentExecutions).toBe(1);
@@ -201,6 +204,11 @@ describe('what the reconcile may do', () => {
         Action: 'sqs:SendMessage',
         Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.redeployQueue), 'Arn'] },
       }),
+      expect.objectContaining({
+        Sid: 'WatchEachChangeUntilItSettles',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(stack.redeploy.settleQueue), 'Arn'] },
+      }),
     ]);
     expect(actionsOf(synthesized).filter((action) => FORBIDDEN.test(action))).toEqual([]);
   });
@@ -222,6 +230,10 @@ describe('what the reconcile may do', () => {
     );
     expect(variables).toMatchObject({ RECONCILE_MODE: 'report' });
     expect(variables.QUEUE_URL).toBeUndefined();
+    expect(variables.SETTLE_QUEUE_URL).toBeUndefined();
+    expect(JSON.stringify(statementsOf(synthesized))).not.toContain(
+      logicalIdOf(synthesized.stack.redeploy.settleQueue),
+    );
   });
 
   it('reconciles in report mode in a dry-run stack', () => {

@@ -42,6 +42,7 @@ let seed: Seeder;
 let sqs: SQSClient;
 let dynamodb: DynamoDBClient;
 let queueUrl: string;
+let settleQueueUrl: string;
 let secrets: Record<'rotated' | 'announced' | 'untouched', { arn: string }>;
 const savedEnvironment: Record<string, string | undefined> = {};
 
@@ -69,6 +70,7 @@ function configure(configuration: Record<string, string>): void {
     SELECTION_MODE: undefined,
     TABLE_NAME: 'state',
     QUEUE_URL: queueUrl,
+    SETTLE_QUEUE_URL: settleQueueUrl,
     COALESCE_SECONDS: '0',
     UPDATES_PER_SECOND: '5',
     READS_PER_SECOND: '20',
@@ -227,9 +229,11 @@ beforeEach(async () => {
   const queue = await sqs.send(
     new CreateQueueCommand({ QueueName: 'redeploys', Attributes: { VisibilityTimeout: '300' } }),
   );
+  const settle = await sqs.send(new CreateQueueCommand({ QueueName: 'settle' }));
   // Through the proxy, so the functions' SQS calls are recorded too (the SDK sends them to the URL's host).
-  const url = new URL(queue.QueueUrl ?? '');
-  queueUrl = `${proxy.endpoint}${url.pathname}`;
+  const throughProxy = (url: string | undefined) => `${proxy.endpoint}${new URL(url ?? '').pathname}`;
+  queueUrl = throughProxy(queue.QueueUrl);
+  settleQueueUrl = throughProxy(settle.QueueUrl);
   const created = {
     rotated: await seed.createSecret('prod/rotated', 'one'),
     announced: await seed.createSecret('prod/announced', 'one'),
@@ -302,6 +306,14 @@ describe('the scheduled reconcile on the emulator', () => {
     expect(delivered.batchItemFailures).toEqual([]);
     expect(updated().sort()).toEqual(['announced-user', 'endpoint-user', 'rotated-user']);
     expect(proxy.callsOf('SendMessageBatch').length).toBeGreaterThan(0);
+    // Each change it queued is watched until it settles, as the event path's are.
+    const watched = proxy
+      .callsOf('SendMessage')
+      .filter((call) => String(call.input.QueueUrl).endsWith('/settle'))
+      .map((call) => JSON.parse(String(call.input.MessageBody)) as { changeKey?: string; watch?: boolean })
+      .filter((body) => body.watch === true)
+      .map((body) => body.changeKey);
+    for (const message of messages) expect(watched).toContain(bodyOf(message).changeKey);
     // Metadata only: no value was ever read.
     expect(proxy.calls.map((call) => call.action)).not.toContain('GetSecretValue');
     expect(proxy.calls.filter((call) => /^GetParameters?$/.test(call.action))).toEqual([]);
@@ -343,7 +355,7 @@ describe('the scheduled reconcile on the emulator', () => {
   it('only reports in report mode: nothing queued, nothing redeployed', async () => {
     // Prepare
     // As the stack configures a reporting reconcile: no queue.
-    const reconcile = await loadReconcile({ RECONCILE_MODE: 'report', QUEUE_URL: '' });
+    const reconcile = await loadReconcile({ RECONCILE_MODE: 'report', QUEUE_URL: '', SETTLE_QUEUE_URL: '' });
     await putSecret(secrets.rotated.arn, 'two');
     await pause(1_100);
 
