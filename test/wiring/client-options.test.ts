@@ -34,7 +34,7 @@ describe('clientOptionsOf', () => {
   });
 
   it.each([
-    // Its part of the stack's share is the lower: 20 a second times half the account over nine processes.
+    // Its part of the stack's share is the lower: 20 a second times the ECS_SHARE given.
     ['5', { burst: 1, perSecond: 20 * 0.055555 }],
     // READS_PER_SECOND is the lower.
     ['0.5', { burst: 1, perSecond: 0.5 }],
