@@ -15,6 +15,7 @@ import {
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { SkipReason } from '../functions/core/decide.ts';
@@ -219,6 +220,7 @@ export interface DemoClients {
   readonly ssm: SSMClient;
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
+  readonly sns: SNSClient;
 }
 
 export interface SeededService extends DemoService {

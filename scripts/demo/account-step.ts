@@ -12,6 +12,7 @@ import { newSecretValue } from './change-steps.ts';
 import type { FunctionLogs } from './function-logs.ts';
 import { COALESCE_SECONDS, type Functions, loadFunctions } from './lambda-runtime.ts';
 import { indent, listed, type StepHeadings, type StepText, say, wrap } from './output.ts';
+import type { Settling } from './settle-step.ts';
 import type { StepRecord } from './verdict.ts';
 
 const A_SMALL_ACCOUNT: StepText = {
@@ -56,12 +57,13 @@ export async function aSmallAccount(
   return { record: { kind: 'account', title: A_SMALL_ACCOUNT.title, services }, account };
 }
 
-/** The three bundles, imported into this process with the environment the stack gives each. */
+/** The four bundles, imported into this process with the environment the stack gives each. */
 export async function theFunctions(
   logs: FunctionLogs,
   endpoint: string,
   account: SeededAccount,
   names: DemoNames,
+  settling: Settling,
 ): Promise<Functions> {
   const functions = await loadFunctions(logs, {
     endpoint,
@@ -70,6 +72,8 @@ export async function theFunctions(
     tableName: names.table,
     queueUrl: account.queueUrl,
     visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
+    settleQueueUrl: settling.settleQueueUrl,
+    notifyTopicArn: settling.topicArn,
   });
   const bundles = `${listed(Object.values(BUNDLES).map((name) => `dist/${name}`))} (index.mjs)`;
   say();

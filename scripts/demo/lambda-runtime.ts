@@ -18,6 +18,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 type ChangeHandler = (event: unknown, context: Context) => Promise<Report>;
 type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+type SettleHandler = WorkerHandler;
 
 /** A function invoked once: what it returned and the JSON lines it logged. */
 export interface Invocation<T> {
@@ -29,6 +30,8 @@ export interface Functions {
   secretChanged(event: unknown): Promise<Invocation<Report>>;
   parameterChanged(event: unknown): Promise<Invocation<Report>>;
   redeployWorker(event: SQSEvent): Promise<Invocation<SQSBatchResponse>>;
+  /** The settle function, fed from its queue: ECS Deployment State Change events and delayed looks. */
+  settleRollouts(event: SQSEvent): Promise<Invocation<SQSBatchResponse>>;
 }
 
 /** What the functions need to know about the emulator and the account the demo seeded. */
@@ -40,6 +43,9 @@ export interface FunctionSetting {
   readonly queueUrl: string;
   /** The queue's visibility timeout: how long the worker holds a service it is redeploying. */
   readonly visibilityTimeoutSeconds: number;
+  /** The settle queue (events and delayed looks) and the topic settled reports are published to. */
+  readonly settleQueueUrl: string;
+  readonly notifyTopicArn: string;
 }
 
 /** The worker's UpdateService rate here: half the stack's default 2 a second, as two worker instances may run. */
@@ -54,8 +60,9 @@ export const COALESCE_SECONDS = 0;
 /** The Lambda timeouts the stack gives the change functions and the worker. */
 const CHANGE_TIMEOUT_MS = 900_000;
 const WORKER_TIMEOUT_MS = 120_000;
+const SETTLE_TIMEOUT_MS = 60_000;
 
-/** Imports the three bundles with the stack's environment; each reads it once, at import. */
+/** Imports the four bundles with the stack's environment; each reads it once, at import. */
 export async function loadFunctions(logs: FunctionLogs, setting: FunctionSetting): Promise<Functions> {
   Object.assign(process.env, {
     AWS_REGION: setting.region,
@@ -69,6 +76,11 @@ export async function loadFunctions(logs: FunctionLogs, setting: FunctionSetting
     POWERTOOLS_LOG_LEVEL: 'INFO',
   });
   for (const name of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'POWERTOOLS_DEV']) delete process.env[name];
+  // What the change functions and the worker need to have what they start followed to its end.
+  const following = {
+    [ENV.settleQueueUrl]: setting.settleQueueUrl,
+    [ENV.rolloutTimeoutMinutes]: String(LIMITS.rolloutTimeoutMinutes.default),
+  };
   const changeEnv = {
     [ENV.dryRun]: String(DEFAULTS.dryRun),
     [ENV.selectionMode]: DEFAULTS.selectionMode,
@@ -76,6 +88,7 @@ export async function loadFunctions(logs: FunctionLogs, setting: FunctionSetting
     [ENV.tableName]: setting.tableName,
     [ENV.queueUrl]: setting.queueUrl,
     [ENV.coalesceSeconds]: String(COALESCE_SECONDS),
+    ...following,
   };
   const secretChanged = await importHandler<ChangeHandler>(logs, BUNDLES.secretChanged, changeEnv);
   const parameterChanged = await importHandler<ChangeHandler>(logs, BUNDLES.parameterChanged, changeEnv);
@@ -85,6 +98,13 @@ export async function loadFunctions(logs: FunctionLogs, setting: FunctionSetting
     [ENV.updatesPerSecond]: String(WORKER_UPDATES_PER_SECOND),
     [ENV.maxReceiveCount]: String(MAX_RECEIVE_COUNT),
     [ENV.visibilityTimeoutSeconds]: String(setting.visibilityTimeoutSeconds),
+    ...following,
+  });
+  const settle = await importHandler<SettleHandler>(logs, BUNDLES.settleRollouts, {
+    ...following,
+    [ENV.tableName]: setting.tableName,
+    [ENV.notifyTopicArn]: setting.notifyTopicArn,
+    [ENV.notifyOn]: DEFAULTS.notifyOn,
   });
   const invoke =
     <E, R>(handler: (event: E, context: Context) => Promise<R>, name: BundleName, timeoutMs: number) =>
@@ -94,6 +114,7 @@ export async function loadFunctions(logs: FunctionLogs, setting: FunctionSetting
     secretChanged: invoke(secretChanged, BUNDLES.secretChanged, CHANGE_TIMEOUT_MS),
     parameterChanged: invoke(parameterChanged, BUNDLES.parameterChanged, CHANGE_TIMEOUT_MS),
     redeployWorker: invoke(worker, BUNDLES.redeployWorker, WORKER_TIMEOUT_MS),
+    settleRollouts: invoke(settle, BUNDLES.settleRollouts, SETTLE_TIMEOUT_MS),
   };
 }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { type DemoClients, demoNames } from '../demo-account.ts';
@@ -14,7 +15,8 @@ import type { Emulator } from './emulator-choice.ts';
 import type { FunctionLogs } from './function-logs.ts';
 import { StepHeadings, say } from './output.ts';
 import { whatChanged } from './result-step.ts';
-import type { DemoVerdict } from './verdict.ts';
+import { createSettling, rolloutsSettle } from './settle-step.ts';
+import type { DemoVerdict, StepRecord } from './verdict.ts';
 import { workerDrainsQueue } from './worker-step.ts';
 
 export async function play(server: Emulator, logs: FunctionLogs): Promise<DemoVerdict> {
@@ -32,7 +34,8 @@ export async function play(server: Emulator, logs: FunctionLogs): Promise<DemoVe
     const seeded = await aSmallAccount(headings, clients, names);
     const { account } = seeded;
     const before = await primaryDeployments(clients.ecs, account.services);
-    const functions = await theFunctions(logs, server.endpoint, account, names);
+    const settling = await createSettling(clients.sqs, clients.sns, names);
+    const functions = await theFunctions(logs, server.endpoint, account, names, settling);
     const demo = { clients, names, account, functions, headings };
 
     const started = await rotationStarts(demo);
@@ -40,11 +43,12 @@ export async function play(server: Emulator, logs: FunctionLogs): Promise<DemoVe
     const again = await sameEventAgain(demo, finished.event);
     const parameter = await parameterChanges(demo, finished.record);
     const worker = await workerDrainsQueue(demo);
-    const steps = [seeded.record, started.record, finished.record, again, parameter, worker];
+    const settled = await rolloutsSettle(demo, settling, before);
+    const steps = [seeded.record, started.record, finished.record, again, parameter, worker, settled];
     const result = await whatChanged(demo, before, steps);
 
     return {
-      ok: result.services.every((service) => service.problem === null),
+      ok: result.services.every((service) => service.problem === null) && settledAsPlayed(settled),
       emulator: { endpoint: server.endpoint, own: server.own },
       logFile: logs.file,
       steps: [...steps, result.record],
@@ -63,5 +67,22 @@ function demoClients(endpoint: string): DemoClients {
     ssm: new SSMClient(config),
     dynamodb: new DynamoDBClient(config),
     sqs: new SQSClient(config),
+    sns: new SNSClient(config),
   };
+}
+
+/** The one failed rollout is reported failed in a settled report, and its notification was published. */
+function settledAsPlayed(settled: Extract<StepRecord, { kind: 'settle' }>): boolean {
+  const failed = settled.reports.flatMap((report) =>
+    report.services.filter((service) => service.state === 'failed').map((service) => service.name),
+  );
+  const others = settled.reports.flatMap((report) =>
+    report.services.filter((service) => service.name !== settled.failing).map((service) => service.state),
+  );
+  return (
+    failed.length > 0 &&
+    failed.every((name) => name === settled.failing) &&
+    others.every((state) => state === 'completed') &&
+    settled.notifications.length > 0
+  );
 }

@@ -6,6 +6,8 @@ import type { IgnoreReason } from '../../functions/core/change.ts';
 import type { SkipReason } from '../../functions/core/decide.ts';
 import { SKIP_REASON_TEXT } from '../../functions/core/reason-texts.ts';
 import type { Action } from '../../functions/core/report.ts';
+import type { RolloutEnd } from '../../functions/core/rollout.ts';
+import type { SettledReport } from '../../functions/core/settled-report.ts';
 import type { Expected, SeededService } from '../demo-account.ts';
 import type { Batch } from './sqs-event-source.ts';
 
@@ -38,6 +40,24 @@ export type StepRecord =
       readonly services: readonly ReportedService[];
     }
   | { readonly kind: 'worker'; readonly title: string; readonly batches: readonly Batch[] }
+  | {
+      readonly kind: 'settle';
+      readonly title: string;
+      /** The service whose rollout the demo made fail on the circuit breaker. */
+      readonly failing: string;
+      /** Each change's settled report, as the settle function logged it. */
+      readonly reports: readonly {
+        readonly change: string;
+        readonly summary: SettledReport['summary'];
+        readonly services: readonly {
+          readonly name: string;
+          readonly state: RolloutEnd;
+          readonly reason: string | null;
+        }[];
+      }[];
+      /** The subjects of the notifications published. */
+      readonly notifications: readonly string[];
+    }
   | { readonly kind: 'result'; readonly title: string; readonly changed: number; readonly kept: number };
 
 export type Ending = 'redeployed' | 'skipped' | 'failed' | 'not a user';

@@ -168,6 +168,41 @@ describe('npm start (scripts/local-demo.ts)', () => {
     });
   });
 
+  it('settles each change once its rollouts end: one fails on the circuit breaker, said so and notified', () => {
+    const settle = verdict.steps.find(
+      (step): step is Extract<StepRecord, { kind: 'settle' }> => step.kind === 'settle',
+    );
+
+    // Both changes reached checkout-api, whose one deployment failed: both reports say so.
+    expect(settle?.failing).toBe('checkout-api');
+    expect(settle?.reports.map((report) => [report.change, report.summary])).toEqual([
+      [
+        'prod/db-password',
+        { services: 5, onNewValue: 4, completed: 4, superseded: 0, rolloutFailed: 1, timedOut: 0 },
+      ],
+      [
+        '/prod/api/url',
+        { services: 2, onNewValue: 1, completed: 1, superseded: 0, rolloutFailed: 1, timedOut: 0 },
+      ],
+    ]);
+    for (const report of settle?.reports ?? []) {
+      expect(report.services.find((service) => service.name === 'checkout-api')).toEqual({
+        name: 'checkout-api',
+        state: 'failed',
+        reason: 'ECS deployment circuit breaker: task failed to start.',
+      });
+    }
+    // In whatever order the subscribed queue hands them back.
+    expect([...(settle?.notifications ?? [])].sort()).toEqual([
+      '/prod/api/url: 1 of 2 services on the new value, 1 rollout failed',
+      'prod/db-password: 4 of 5 services on the new value, 1 rollout failed',
+    ]);
+    expect(run.stdout).toMatch(
+      /Subject: prod\/db-password: 4 of 5 services on the new value, 1 rollout failed/,
+    );
+    expect(readFileSync(verdict.logFile, 'utf8').match(/"message":"redeploy settled"/g)).toHaveLength(2);
+  });
+
   it('prints every step, the reports and the final table (smoke test of the text)', () => {
     const titles = verdict.steps.map((step) => step.title);
     const headings = titles.map((title) => run.stdout.indexOf(`. ${title} ─`));
