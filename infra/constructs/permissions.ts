@@ -53,43 +53,11 @@ export interface PlanPermissionsProps {
 export function grantPlanning(fn: BundledFunction, props: PlanPermissionsProps): iam.Policy {
   const stack = Stack.of(fn);
   return attachPolicy(fn, 'PlanPolicy', [
-    {
-      statement: {
-        sid: 'DiscoverClustersTaskDefinitionsAndTaggedServices',
-        actions: ['ecs:ListClusters', 'ecs:DescribeTaskDefinition', 'tag:GetResources'],
-        resources: ['*'],
-      },
-      acknowledge: {
-        id: WILDCARD_RESOURCE,
-        reason:
-          'ecs:ListClusters, ecs:DescribeTaskDefinition and tag:GetResources support no resource-level permissions, so "*" is the only resource IAM accepts.',
-      },
-    },
-    {
-      statement: {
-        sid: 'ListServicesOfThisAccountAndRegion',
-        actions: ['ecs:ListServices'],
-        resources: ['*'],
-        conditions: { ArnLike: { 'ecs:cluster': clusterArns(stack) } },
-      },
-      acknowledge: {
-        id: WILDCARD_RESOURCE,
-        reason:
-          'ecs:ListServices supports no resource-level permissions either; it is narrowed instead by the ecs:cluster condition to clusters of this account and Region.',
-      },
-    },
-    {
-      statement: {
-        sid: 'DescribeServicesOfThisAccountAndRegion',
-        actions: ['ecs:DescribeServices'],
-        resources: [serviceArns(stack)],
-      },
-      acknowledge: {
-        id: ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION,
-        reason:
-          'The function describes whichever services run in any cluster, and cannot know them at deploy time; the ARN pins account and Region.',
-      },
-    },
+    ...scanEcs(stack, 'DiscoverClustersTaskDefinitionsAndTaggedServices', [
+      'ecs:ListClusters',
+      'ecs:DescribeTaskDefinition',
+      'tag:GetResources',
+    ]),
     {
       statement: {
         sid: 'KeepTaskDefinitionsAndHandledChangesInTheStateTable',
@@ -253,38 +221,7 @@ export function grantReconciling(fn: BundledFunction, props: ReconcilePermission
     ...(props.tagged ? ['tag:GetResources'] : []),
   ];
   return attachPolicy(fn, 'ReconcilePolicy', [
-    {
-      statement: { sid: 'DiscoverClustersAndTaskDefinitions', actions: discovery, resources: ['*'] },
-      acknowledge: {
-        id: WILDCARD_RESOURCE,
-        reason: `${discovery.join(', ')} support no resource-level permissions, so "*" is the only resource IAM accepts.`,
-      },
-    },
-    {
-      statement: {
-        sid: 'ListServicesOfThisAccountAndRegion',
-        actions: ['ecs:ListServices'],
-        resources: ['*'],
-        conditions: { ArnLike: { 'ecs:cluster': clusterArns(stack) } },
-      },
-      acknowledge: {
-        id: WILDCARD_RESOURCE,
-        reason:
-          'ecs:ListServices supports no resource-level permissions either; it is narrowed instead by the ecs:cluster condition to clusters of this account and Region.',
-      },
-    },
-    {
-      statement: {
-        sid: 'DescribeServicesOfThisAccountAndRegion',
-        actions: ['ecs:DescribeServices'],
-        resources: [serviceArns(stack)],
-      },
-      acknowledge: {
-        id: ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION,
-        reason:
-          'The reconcile describes every service of every cluster, which it cannot know at deploy time; the ARN pins account and Region.',
-      },
-    },
+    ...scanEcs(stack, 'DiscoverClustersAndTaskDefinitions', discovery),
     {
       statement: {
         sid: 'ReadWhenEachSecretVersionWasCreated',
@@ -628,6 +565,47 @@ function secretsOf(stack: Stack, account: string): string {
 /** cdk-nag's id for the wildcard in `secretsOf(account)`, as it renders the resource. */
 function secretsFinding(account: string): string {
   return `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:${Token.isUnresolved(account) ? '<AWS::AccountId>' : account}:secret:*]`;
+}
+
+/**
+ * The reads of one scan (app/scan.ts): `discovery` (cluster, task definition and tag reads, none of which
+ * takes a resource), then list the services of this account's clusters and describe them.
+ */
+function scanEcs(stack: Stack, discoverySid: string, discovery: readonly string[]): Grant[] {
+  return [
+    {
+      statement: { sid: discoverySid, actions: [...discovery], resources: ['*'] },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason: `${discovery.join(', ')} support no resource-level permissions, so "*" is the only resource IAM accepts.`,
+      },
+    },
+    {
+      statement: {
+        sid: 'ListServicesOfThisAccountAndRegion',
+        actions: ['ecs:ListServices'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'ecs:cluster': clusterArns(stack) } },
+      },
+      acknowledge: {
+        id: WILDCARD_RESOURCE,
+        reason:
+          'ecs:ListServices supports no resource-level permissions either; it is narrowed instead by the ecs:cluster condition to clusters of this account and Region.',
+      },
+    },
+    {
+      statement: {
+        sid: 'DescribeServicesOfThisAccountAndRegion',
+        actions: ['ecs:DescribeServices'],
+        resources: [serviceArns(stack)],
+      },
+      acknowledge: {
+        id: ANY_SERVICE_OF_THIS_ACCOUNT_AND_REGION,
+        reason:
+          'A scan describes whichever services run in any cluster, and cannot know them at deploy time; the ARN pins account and Region.',
+      },
+    },
+  ];
 }
 
 function clusterArns(stack: Stack): string {
